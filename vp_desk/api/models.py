@@ -1,0 +1,165 @@
+"""Wire models of the Customers API, shared by the client and the sandbox."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Any
+from uuid import UUID
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    JsonValue,
+    PlainSerializer,
+)
+from pydantic.alias_generators import to_camel
+
+
+def _reject_float(value: Any) -> Any:
+    # A float has already lost cents by the time it reaches us, so money must come as a string.
+    if isinstance(value, float):
+        raise ValueError("money must be a decimal string, not a JSON number")
+    return value
+
+
+Money = Annotated[
+    Decimal,
+    BeforeValidator(_reject_float),
+    Field(allow_inf_nan=False),
+    PlainSerializer(lambda value: format(value, "f"), return_type=str),
+]
+"""An amount in the cart's currency, sent as a decimal string such as ``"12.50"``."""
+
+CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+"""An ISO 4217 alphabetic currency code."""
+
+
+class WireModel(BaseModel):
+    """Base of every wire model: camelCase on the wire, unknown fields ignored, immutable."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        serialize_by_alias=True,
+        extra="ignore",
+        frozen=True,
+    )
+
+
+class Customer(WireModel):
+    """A customer of one store."""
+
+    id: UUID
+    email: str | None = None
+    phone_number: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    is_phone_verified: bool = False
+    is_email_verified: bool = False
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
+    metadata: dict[str, JsonValue] = Field(default_factory=dict)
+
+    @property
+    def full_name(self) -> str:
+        """The first and last name joined, or an empty string when both are missing."""
+        return " ".join(part for part in (self.first_name, self.last_name) if part)
+
+
+class CartStatus(StrEnum):
+    """Where the customer's shopping session stands."""
+
+    ACTIVE = "active"
+    CHECKED_OUT = "checked_out"
+    ABANDONED = "abandoned"
+
+
+class CartItem(WireModel):
+    """One line of a cart."""
+
+    product_id: str
+    product_name: str
+    sku: str | None = None
+    quantity: int = Field(ge=0)
+    unit_price: Money
+    line_total: Money
+
+
+class Cart(WireModel):
+    """A customer's current shopping cart."""
+
+    id: UUID
+    customer_id: UUID
+    status: CartStatus
+    currency: CurrencyCode
+    items: list[CartItem] = Field(default_factory=list)
+    item_count: int = Field(ge=0)
+    subtotal: Money
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
+
+
+class Pagination(WireModel):
+    """Where a page sits in the whole filtered list."""
+
+    limit: int = Field(ge=1, le=100)
+    offset: int = Field(ge=0)
+    total: int = Field(ge=0)
+    has_more: bool
+
+
+class CustomerPage(WireModel):
+    """One page of the customer list."""
+
+    customers: list[Customer]
+    pagination: Pagination
+
+
+class ErrorDetail(WireModel):
+    """The machine-readable code and the human-readable message of a failed request."""
+
+    code: str
+    message: str
+
+
+class ErrorEnvelope(WireModel):
+    """The body of every failed response."""
+
+    success: bool = False
+    error: ErrorDetail
+
+
+class CustomerEnvelope(WireModel):
+    """The body of a successful single-customer response."""
+
+    success: bool
+    data: Customer
+
+
+class CustomerPageEnvelope(WireModel):
+    """The body of a successful customer-list response."""
+
+    success: bool
+    data: CustomerPage
+
+
+class CartEnvelope(WireModel):
+    """The body of a successful cart response; ``data`` is null when the customer has no cart."""
+
+    success: bool
+    data: Cart | None
+
+
+class ErrorCode(StrEnum):
+    """Error codes that the contract defines, one per failure the API reports."""
+
+    INVALID_PARAMETER = "INVALID_PARAMETER"
+    UNAUTHORIZED = "UNAUTHORIZED"
+    FORBIDDEN = "FORBIDDEN"
+    NOT_FOUND = "NOT_FOUND"
+    RATE_LIMITED = "RATE_LIMITED"
+    INTERNAL_ERROR = "INTERNAL_ERROR"
