@@ -1,0 +1,1 @@
+"""Customers API client: wire models, typed errors, search-input classification."""

@@ -1,0 +1,100 @@
+"""Typed errors of the Customers API client.
+
+Every failure of a request is one of these, so callers branch on the type, never on text:
+
+    ApiError
+    ├── NetworkError              the server could not be reached (DNS, refused, reset, TLS)
+    ├── RequestTimeoutError       connecting, sending or reading took longer than allowed
+    ├── InvalidResponseError      the server answered, but not with the contract's JSON
+    └── ApiStatusError            the server answered with an error status
+        ├── BadRequestError       400: a parameter was rejected
+        ├── UnauthorizedError     401: the API key is missing or unknown
+        ├── ForbiddenError        403: the API key may not use this endpoint
+        ├── NotFoundError         404: no such customer in this store
+        ├── RateLimitedError      429: too many requests, ``retry_after`` seconds to wait
+        └── ServerError           5xx and any other unexpected status
+
+``NetworkError`` and ``RequestTimeoutError`` are outages; every ``ApiStatusError`` is an
+answer from a reachable server.
+"""
+
+from __future__ import annotations
+
+
+class ApiError(Exception):
+    """Base of every error that a Customers API request raises."""
+
+
+class NetworkError(ApiError):
+    """The server could not be reached."""
+
+
+class RequestTimeoutError(ApiError):
+    """The request took longer than the client's timeout."""
+
+
+class InvalidResponseError(ApiError):
+    """The response was not the JSON that the contract describes."""
+
+    def __init__(self, message: str, *, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class ApiStatusError(ApiError):
+    """The server answered with an error status."""
+
+    def __init__(self, status: int, code: str | None, message: str) -> None:
+        super().__init__(f"HTTP {status} {code or 'without code'}: {message}")
+        self.status = status
+        self.code = code
+        self.server_message = message
+
+
+class BadRequestError(ApiStatusError):
+    """The server rejected a parameter of the request."""
+
+
+class UnauthorizedError(ApiStatusError):
+    """The API key is missing or unknown to the server."""
+
+
+class ForbiddenError(ApiStatusError):
+    """The API key is valid but may not use this endpoint."""
+
+
+class NotFoundError(ApiStatusError):
+    """No customer with that identifier exists in the key's store."""
+
+
+class RateLimitedError(ApiStatusError):
+    """The server asked the client to slow down."""
+
+    def __init__(
+        self, status: int, code: str | None, message: str, *, retry_after: float | None
+    ) -> None:
+        super().__init__(status, code, message)
+        self.retry_after = retry_after
+
+
+class ServerError(ApiStatusError):
+    """The server failed, or answered with a status that the contract does not define."""
+
+
+_ERROR_BY_STATUS: dict[int, type[ApiStatusError]] = {
+    400: BadRequestError,
+    401: UnauthorizedError,
+    403: ForbiddenError,
+    404: NotFoundError,
+}
+
+
+def error_for_status(
+    status: int, code: str | None, message: str, *, retry_after: float | None = None
+) -> ApiStatusError:
+    """Build the typed error for an error status and the envelope's code and message."""
+    if status == 429:
+        return RateLimitedError(status, code, message, retry_after=retry_after)
+
+    error_type = _ERROR_BY_STATUS.get(status, ServerError)
+    return error_type(status, code, message)
