@@ -1,0 +1,251 @@
+"""The vp-desk-sandbox command: serve the sandbox in the foreground until SIGINT or SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import logging
+import os
+import signal
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from types import FrameType
+
+from vp_desk.sandbox.app import RateLimit
+from vp_desk.sandbox.data import MAX_CUSTOMERS, Dataset, Store, generate_dataset
+from vp_desk.sandbox.server import SandboxServer, SandboxStartError, is_loopback_host
+
+# Named explicitly because the module runs as __main__ under python -m.
+logger = logging.getLogger("vp_desk.sandbox.cli")
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8765
+DEFAULT_CUSTOMERS = 10_000
+DEFAULT_SEED = 1
+_STOP_POLL_SECONDS = 0.2
+
+
+def _bounded_integer(name: str, minimum: int, maximum: int) -> Callable[[str], int]:
+    """Return an argparse type that accepts integers from minimum to maximum."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"invalid {name} {text!r}: expected an integer from {minimum} to {maximum}"
+            ) from None
+        if not minimum <= value <= maximum:
+            raise argparse.ArgumentTypeError(
+                f"invalid {name} {value}: expected an integer from {minimum} to {maximum}"
+            )
+        return value
+
+    return parse
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the parser of the vp-desk-sandbox command line."""
+    parser = argparse.ArgumentParser(
+        prog="vp-desk-sandbox",
+        description=(
+            "Serve a local Customers API with generated demo data until interrupted "
+            "(Ctrl+C or SIGTERM). Prints the base URL and each store's API keys."
+        ),
+    )
+    parser.add_argument(
+        "--host",
+        default=DEFAULT_HOST,
+        help=f"address to listen on; only loopback unless --allow-remote (default: {DEFAULT_HOST})",
+    )
+    parser.add_argument(
+        "--port",
+        type=_bounded_integer("port", 0, 65535),
+        default=DEFAULT_PORT,
+        help=f"TCP port to listen on, 0 for any free port (default: {DEFAULT_PORT})",
+    )
+    parser.add_argument(
+        "--customers",
+        type=_bounded_integer("customer count", 1, MAX_CUSTOMERS),
+        default=DEFAULT_CUSTOMERS,
+        help=(
+            f"number of customers across both stores, 1 to {MAX_CUSTOMERS} "
+            f"(default: {DEFAULT_CUSTOMERS})"
+        ),
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=DEFAULT_SEED,
+        help=(
+            "random seed; the same seed gives the same ids, keys and data "
+            f"(default: {DEFAULT_SEED})"
+        ),
+    )
+    parser.add_argument(
+        "--write-keys",
+        type=Path,
+        metavar="FILE",
+        help="also write the base URL and store keys to FILE as JSON, readable by the owner only",
+    )
+    parser.add_argument(
+        "--rate-limit",
+        type=_bounded_integer("rate limit", 1, 1_000_000),
+        metavar="REQUESTS",
+        help="return 429 after this many requests per API key per minute (default: no limit)",
+    )
+    parser.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="allow a --host that other machines can reach; anyone there can read the demo data",
+    )
+    return parser
+
+
+def keys_document(base_url: str, stores: Sequence[Store]) -> dict[str, object]:
+    """Return the JSON document that --write-keys writes."""
+    return {
+        "baseUrl": base_url,
+        "stores": [
+            {
+                "id": str(store.id),
+                "name": store.name,
+                "apiKey": store.api_key,
+                "publicKey": store.public_key,
+            }
+            for store in stores
+        ],
+    }
+
+
+def write_keys_file(path: Path, base_url: str, stores: Sequence[Store]) -> None:
+    """Write the keys document to ``path`` with mode 0600, replacing the file in one step.
+
+    The document goes to a temporary file in the same folder first, so a reader never sees a
+    half-written file.
+    """
+    text = json.dumps(keys_document(base_url, stores), indent=2, ensure_ascii=False) + "\n"
+    # mkstemp creates the file with mode 0600 whatever the umask.
+    descriptor, temporary_name = tempfile.mkstemp(
+        dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
+    )
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+            file.write(text)
+        os.replace(temporary_name, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary_name)
+        raise
+
+
+def _print_summary(server: SandboxServer, dataset: Dataset, seed: int) -> None:
+    print(
+        f"Sandbox Customers API at {server.base_url}/api/v1 "
+        f"({len(dataset.customers)} customers, seed {seed})"
+    )
+    for store in dataset.stores:
+        count = len(dataset.customers_of(store.id))
+        print(f"Store: {store.name} ({count} customers)")
+        print(f"  id:         {store.id}")
+        print(f"  API key:    {store.api_key}")
+        print(f"  public key: {store.public_key}")
+    print("Press Ctrl+C to stop.", flush=True)
+
+
+class _StopRequest:
+    """Flag that the signal handler sets.
+
+    A plain attribute, because a handler that took a lock, as Event.set and logging do,
+    could deadlock when the signal interrupts the main thread while it owns that lock.
+    """
+
+    def __init__(self) -> None:
+        self.requested = False
+
+
+@contextlib.contextmanager
+def _stop_on_signals(stop: _StopRequest) -> Iterator[None]:
+    """Set the stop flag on SIGINT or SIGTERM while the block runs, then restore the handlers."""
+
+    def request_stop(signal_number: int, frame: FrameType | None) -> None:
+        del signal_number, frame
+        stop.requested = True
+
+    previous = {
+        signal_number: signal.signal(signal_number, request_stop)
+        for signal_number in (signal.SIGINT, signal.SIGTERM)
+    }
+    try:
+        yield
+    finally:
+        for signal_number, handler in previous.items():
+            signal.signal(signal_number, handler)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the vp-desk-sandbox command and return its exit status.
+
+    Returns 0 after SIGINT or SIGTERM, 1 when the server cannot start or the keys file cannot
+    be written, and exits with 2 on invalid arguments.
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+    if not is_loopback_host(args.host):
+        if not args.allow_remote:
+            parser.error(
+                f"--host {args.host} is not a loopback address; add --allow-remote to serve "
+                "the demo data to other machines."
+            )
+        print(
+            f"Warning: serving on {args.host}; other machines can read the demo data with "
+            "the printed keys.",
+            file=sys.stderr,
+        )
+
+    rate_limit = None if args.rate_limit is None else RateLimit(args.rate_limit, 60.0)
+    dataset = generate_dataset(args.customers, args.seed)
+    server = SandboxServer(
+        dataset, args.host, args.port, allow_remote=args.allow_remote, rate_limit=rate_limit
+    )
+    stop = _StopRequest()
+    with _stop_on_signals(stop):
+        try:
+            server.start()
+        except SandboxStartError as exc:
+            print(f"vp-desk-sandbox: {exc}", file=sys.stderr)
+            return 1
+
+        try:
+            _print_summary(server, dataset, args.seed)
+            if args.write_keys is not None and not _try_write_keys(
+                args.write_keys, server, dataset.stores
+            ):
+                return 1
+            while not stop.requested:
+                time.sleep(_STOP_POLL_SECONDS)
+            logger.info("Stopping the sandbox at %s", server.base_url)
+        finally:
+            server.stop()
+    return 0
+
+
+def _try_write_keys(path: Path, server: SandboxServer, stores: Sequence[Store]) -> bool:
+    try:
+        write_keys_file(path, server.base_url, stores)
+    except OSError as exc:
+        print(f"vp-desk-sandbox: cannot write the keys file {path}: {exc}", file=sys.stderr)
+        return False
+    return True
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
