@@ -1,0 +1,70 @@
+"""The smoke mode of the real command, as scripts, docs and installers run it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def run_app(*arguments: str) -> subprocess.CompletedProcess[str]:
+    environment = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    return subprocess.run(
+        [sys.executable, "-m", "vp_desk.app", *arguments],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_smoke_mode_saves_screenshot(tmp_path: Path) -> None:
+    screenshot = tmp_path / "window.png"
+
+    query = "giulia.rossi@example.com"
+
+    result = run_app("--demo", "--query", query, "--screenshot", str(screenshot))
+
+    assert result.returncode == 0, result.stderr
+    assert screenshot.read_bytes().startswith(PNG_SIGNATURE)
+    assert screenshot.stat().st_size > 10_000
+
+
+def test_smoke_mode_fails_for_unknown_customer(tmp_path: Path) -> None:
+    screenshot = tmp_path / "window.png"
+
+    query = "nobody.here@example.com"
+
+    result = run_app("--demo", "--query", query, "--screenshot", str(screenshot))
+
+    assert result.returncode == 1
+    assert "No customer with the email nobody.here@example.com" in result.stderr
+    assert not screenshot.exists()
+
+
+def test_smoke_mode_fails_for_invalid_phone(tmp_path: Path) -> None:
+    screenshot = tmp_path / "window.png"
+
+    result = run_app("--demo", "--query", "+1 555", "--screenshot", str(screenshot))
+
+    assert result.returncode == 1
+    assert "+1 555" in result.stderr
+    assert not screenshot.exists()
+
+
+def test_screenshot_needs_query(tmp_path: Path) -> None:
+    result = run_app("--demo", "--screenshot", str(tmp_path / "window.png"))
+
+    assert result.returncode == 2
+    assert "--screenshot needs --query" in result.stderr
+
+
+def test_version_prints_package_version() -> None:
+    result = run_app("--version")
+
+    assert result.returncode == 0
+    assert result.stdout.startswith("vp-desk 0.")

@@ -1,0 +1,130 @@
+"""Qt item model of one page of customers."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from typing import Any, override
+from uuid import UUID
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QCoreApplication,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+)
+
+from vp_desk.api.identifiers import format_phone
+from vp_desk.api.models import Customer
+from vp_desk.ui.formatting import format_date, format_datetime_utc, verification_text
+
+CUSTOMER_ID_ROLE = Qt.ItemDataRole.UserRole + 1
+"""Item data role that returns the row's customer id as a string."""
+
+ModelIndex = QModelIndex | QPersistentModelIndex
+
+
+class CustomerColumn(IntEnum):
+    """Columns of the customer table, in display order."""
+
+    NAME = 0
+    EMAIL = 1
+    PHONE = 2
+    VERIFIED = 3
+    CREATED = 4
+
+
+def _column_titles() -> dict[CustomerColumn, str]:
+    def tr(text: str) -> str:
+        return QCoreApplication.translate("CustomerTableModel", text)
+
+    return {
+        CustomerColumn.NAME: tr("Name"),
+        CustomerColumn.EMAIL: tr("Email"),
+        CustomerColumn.PHONE: tr("Phone"),
+        CustomerColumn.VERIFIED: tr("Verified"),
+        CustomerColumn.CREATED: tr("Created"),
+    }
+
+
+class CustomerTableModel(QAbstractTableModel):
+    """The customers of the page on screen, read-only.
+
+    The rows are replaced as a whole when a page arrives; the server sorts and filters, so
+    the model never reorders them.
+    """
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._customers: list[Customer] = []
+        self._titles = _column_titles()
+
+    def set_customers(self, customers: list[Customer]) -> None:
+        """Show ``customers`` in place of the current rows."""
+        self.beginResetModel()
+        self._customers = list(customers)
+        self.endResetModel()
+
+    def customer_at(self, row: int) -> Customer | None:
+        """Return the customer of ``row``, or None outside the page."""
+        if 0 <= row < len(self._customers):
+            return self._customers[row]
+        return None
+
+    def row_of(self, customer_id: UUID) -> int | None:
+        """Return the row of the customer with ``customer_id``, or None when not on the page."""
+        for row, customer in enumerate(self._customers):
+            if customer.id == customer_id:
+                return row
+        return None
+
+    @override
+    def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
+        # Qt asks child counts of every index; a table has children only at the root.
+        return 0 if parent.isValid() else len(self._customers)
+
+    @override
+    def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(CustomerColumn)
+
+    @override
+    def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        customer = self.customer_at(index.row()) if index.isValid() else None
+        if customer is None or not 0 <= index.column() < len(CustomerColumn):
+            return None
+
+        column = CustomerColumn(index.column())
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
+            return self._display(customer, column)
+        if role == Qt.ItemDataRole.ToolTipRole and column == CustomerColumn.CREATED:
+            return format_datetime_utc(customer.created_at)
+        if role == CUSTOMER_ID_ROLE:
+            return str(customer.id)
+        return None
+
+    @override
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if role != Qt.ItemDataRole.DisplayRole:
+            return None
+        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(CustomerColumn):
+            return self._titles[CustomerColumn(section)]
+        if orientation == Qt.Orientation.Vertical and 0 <= section < len(self._customers):
+            return str(section + 1)
+        return None
+
+    @staticmethod
+    def _display(customer: Customer, column: CustomerColumn) -> str:
+        match column:
+            case CustomerColumn.NAME:
+                return customer.full_name
+            case CustomerColumn.EMAIL:
+                return customer.email or ""
+            case CustomerColumn.PHONE:
+                return format_phone(customer.phone_number) if customer.phone_number else ""
+            case CustomerColumn.VERIFIED:
+                return verification_text(customer)
+            case CustomerColumn.CREATED:
+                return format_date(customer.created_at)

@@ -1,0 +1,152 @@
+"""Every sentence the window shows about a failure, each with the next step, translatable."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QCoreApplication
+
+from vp_desk.api.errors import (
+    ApiStatusError,
+    BadRequestError,
+    ForbiddenError,
+    InvalidResponseError,
+    NetworkError,
+    NotFoundError,
+    RateLimitedError,
+    RequestTimeoutError,
+    ServerError,
+    UnauthorizedError,
+)
+from vp_desk.api.identifiers import (
+    MAX_TEXT_LENGTH,
+    InvalidQuery,
+    InvalidReason,
+    QueryKind,
+    SearchQuery,
+)
+
+
+def tr(text: str) -> str:
+    """Translate ``text`` in the ``messages`` context."""
+    return QCoreApplication.translate("messages", text)
+
+
+def error_message(error: BaseException, query: SearchQuery | None = None) -> str:
+    """Describe a failed request in one sentence plus the next step."""
+    match error:
+        case NotFoundError():
+            return _not_found_message(query)
+        case UnauthorizedError():
+            return tr("The API key was rejected. Open Settings to enter a new one.")
+        case ForbiddenError():
+            return tr(
+                "This API key may not read customers. Use the store's private API key "
+                "(it starts with sk_), not its public key."
+            )
+        case BadRequestError():
+            return tr(
+                "The server rejected the search: {detail} Check the input and try again."
+            ).format(detail=error.server_message)
+        case RateLimitedError():
+            return tr("The server is limiting requests. Wait a few seconds and try again.")
+        case ServerError():
+            return tr(
+                "The server failed to answer (HTTP {status}). Try again in a minute; "
+                "if it keeps failing, tell your administrator."
+            ).format(status=error.status)
+        case NetworkError():
+            return tr("The server cannot be reached. Check the network connection and try again.")
+        case RequestTimeoutError():
+            return tr("The server took too long to answer. Try again in a moment.")
+        case InvalidResponseError():
+            return tr(
+                "The server sent an invalid response. Try again; if it keeps happening, "
+                "tell your administrator."
+            )
+        case ApiStatusError():
+            return tr("The request failed (HTTP {status}). Try again.").format(status=error.status)
+        case _:
+            return tr("Something went wrong: {error}. Try again.").format(
+                error=type(error).__name__
+            )
+
+
+def _not_found_message(query: SearchQuery | None) -> str:
+    if query is None:
+        return tr("This customer no longer exists in the store. Search again.")
+
+    match query.kind:
+        case QueryKind.PHONE:
+            text = tr("No customer with the phone number {value} in this store.")
+        case QueryKind.EMAIL:
+            text = tr("No customer with the email {value} in this store.")
+        case _:
+            text = tr("No customer with the id {value} in this store.")
+    next_step = tr("Check it with the caller, or search by name.")
+    return f"{text.format(value=query.display)} {next_step}"
+
+
+_INVALID_QUERY_MESSAGES: dict[InvalidReason, str] = {}
+
+
+def invalid_query_message(error: InvalidQuery) -> str:
+    """Describe why the search bar rejected its text before sending anything."""
+    if not _INVALID_QUERY_MESSAGES:
+        _INVALID_QUERY_MESSAGES.update(_invalid_query_texts())
+    text = _INVALID_QUERY_MESSAGES.get(
+        error.reason, tr("{text} cannot be searched. Check it and try again.")
+    )
+    return text.format(text=_quoted(error.text))
+
+
+def _invalid_query_texts() -> dict[InvalidReason, str]:
+    # Built on first use, because tr() needs the translators that the application installs.
+    return {
+        InvalidReason.EMPTY_PREFIXED: tr("Type something after the prefix in {text}."),
+        InvalidReason.PHONE_NOT_A_NUMBER: tr(
+            "{text} is not a phone number. Type the digits the caller reads out."
+        ),
+        InvalidReason.PHONE_TOO_SHORT: tr(
+            "{text} is too short for a phone number. Ask the caller for the whole number."
+        ),
+        InvalidReason.PHONE_TOO_LONG: tr(
+            "{text} is too long for a phone number. Check the digits with the caller."
+        ),
+        InvalidReason.PHONE_MISSING_AREA_CODE: tr(
+            "{text} has no area code. Ask the caller for the whole number."
+        ),
+        InvalidReason.PHONE_INVALID: tr(
+            "{text} is not a valid phone number. Check the digits, or type it with + and "
+            "the country code."
+        ),
+        InvalidReason.PHONE_UNKNOWN_REGION: tr(
+            "The country of {text} is unknown. Type it with + and the country code."
+        ),
+        InvalidReason.EMAIL_INVALID: tr(
+            "{text} is not a valid email address. Check the spelling with the caller."
+        ),
+        InvalidReason.CUSTOMER_ID_INVALID: tr(
+            "{text} is not a customer id. A customer id looks like "
+            "123e4567-e89b-12d3-a456-426614174000."
+        ),
+        InvalidReason.TEXT_TOO_LONG: tr(
+            "The search is too long. Use at most {limit} characters."
+        ).replace("{limit}", str(MAX_TEXT_LENGTH)),
+    }
+
+
+def _quoted(text: str) -> str:
+    shown = text if len(text) <= 60 else text[:57] + "…"
+    return f"“{shown}”"
+
+
+def reading_text(query: SearchQuery) -> str:
+    """Say how the search bar will read its text, such as ``Phone +44 20 7946 0958``."""
+    match query.kind:
+        case QueryKind.CUSTOMER_ID:
+            return tr("Customer ID")
+        case QueryKind.PHONE:
+            return tr("Phone {number}").format(number=query.display)
+        case QueryKind.EMAIL:
+            return tr("Email")
+        case _:
+            return tr("Search names, emails, phones")

@@ -1,0 +1,103 @@
+"""The one search bar: shows how its text will be read and rejects invalid input inline."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QCoreApplication, Qt, Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
+
+from vp_desk.api.identifiers import InvalidQuery, SearchQuery, parse_query
+from vp_desk.ui.messages import invalid_query_message, reading_text
+
+MAX_INPUT_LENGTH = 1000
+"""The longest text the bar accepts; far beyond any id, phone, email or name."""
+
+
+def tr(text: str) -> str:
+    """Translate ``text`` in the ``SearchBar`` context."""
+    return QCoreApplication.translate("SearchBar", text)
+
+
+class SearchBar(QWidget):
+    """A line edit for a customer id, phone number, email or free text.
+
+    Signals:
+        search_requested(SearchQuery): Enter was pressed on valid text.
+    """
+
+    search_requested = Signal(object)
+
+    def __init__(self, default_region: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._default_region = default_region
+
+        self.edit = QLineEdit()
+        self.edit.setObjectName("searchEdit")
+        self.edit.setPlaceholderText(tr("Customer ID, phone number, email or name"))
+        self.edit.setAccessibleName(tr("Search customers"))
+        self.edit.setClearButtonEnabled(True)
+        self.edit.setMaxLength(MAX_INPUT_LENGTH)
+
+        self.reading = QLabel()
+        self.reading.setObjectName("searchReading")
+        self.reading.setAccessibleName(tr("Search reading"))
+        self.reading.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+
+        self.problem = QLabel()
+        self.problem.setObjectName("searchProblem")
+        self.problem.setWordWrap(True)
+        self.problem.hide()
+
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.edit, 1)
+        row.addWidget(self.reading)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(row)
+        layout.addWidget(self.problem)
+
+        self.edit.textChanged.connect(self.on_text_changed)
+        self.edit.returnPressed.connect(self.on_return_pressed)
+        self.on_text_changed(self.edit.text())
+
+    def set_text(self, text: str) -> None:
+        """Put ``text`` in the bar, as if typed."""
+        self.edit.setText(text)
+
+    def submit(self) -> bool:
+        """Search for the bar's text; return False when it was rejected inline."""
+        try:
+            query = parse_query(self.edit.text(), self._default_region)
+        except InvalidQuery as error:
+            self._show_problem(invalid_query_message(error))
+            return False
+
+        self._show_problem(None)
+        self.search_requested.emit(query)
+        return True
+
+    def on_text_changed(self, text: str) -> None:
+        self._show_problem(None)
+        try:
+            query = parse_query(text, self._default_region)
+        except InvalidQuery:
+            # Half-typed input is usually invalid; say so only when the agent presses Enter.
+            self.reading.setText(tr("…"))
+            return
+        self.reading.setText(reading_text(query))
+        self.reading.setToolTip(self._reading_tooltip(query))
+
+    def on_return_pressed(self) -> None:
+        self.submit()
+
+    def _show_problem(self, text: str | None) -> None:
+        self.problem.setText(text or "")
+        self.problem.setVisible(text is not None)
+
+    @staticmethod
+    def _reading_tooltip(query: SearchQuery) -> str:
+        if query.dropped_extension:
+            return tr("Extension {extension} is left out of the search.").format(
+                extension=query.dropped_extension
+            )
+        return ""
