@@ -18,10 +18,11 @@ logger = logging.getLogger("vp_desk.ui")
 
 
 class LookupController(QObject):
-    """Starts searches, page loads and cart loads; a newer request of a kind cancels the older.
+    """Starts searches, page loads and cart loads as tasks.
 
-    Cancelling the task aborts its HTTP request, so superseded searches free their
-    connections at once, and their late answers can never reach the window.
+    A newer request of a kind cancels the older one. Cancelling the task aborts its HTTP
+    request, so superseded searches free their connections at once, and their late responses
+    can never reach the window.
 
     Signals:
         search_started(): a search or page load began.

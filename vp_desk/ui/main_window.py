@@ -205,7 +205,7 @@ class MainWindow(QMainWindow):
 
     def on_search_failed(self, text: str) -> None:
         self.statusBar().clearMessage()
-        # The old rows answered another search; showing them would mislead the agent.
+        # The old rows belong to an earlier search, so showing them would mislead the agent.
         self._show_customers([], None)
         self.show_failure(text)
 
