@@ -9,6 +9,16 @@ import pytest
 import qasync
 from PySide6.QtCore import QLocale
 from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from tests.gui.helpers import WAIT_MS, WindowFactory
+from vp_desk.api.client import CustomersClient
+from vp_desk.api.models import Customer
+from vp_desk.lookup import LookupService
+from vp_desk.sandbox.data import Dataset, Store
+from vp_desk.sandbox.server import SandboxServer
+from vp_desk.ui.controller import LookupController
+from vp_desk.ui.main_window import MainWindow
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -35,3 +45,52 @@ def _cancel_leftover_tasks(qasync_loop: qasync.QEventLoop) -> Iterator[None]:
     yield
     for task in asyncio.all_tasks(qasync_loop):
         task.cancel()
+
+
+@pytest.fixture
+def store(sandbox_dataset: Dataset) -> Store:
+    """Return the first store of the sandbox."""
+    return sandbox_dataset.stores[0]
+
+
+@pytest.fixture
+def customers(sandbox_dataset: Dataset, store: Store) -> list[Customer]:
+    """Return the customers of ``store`` in the sandbox's list order."""
+    return list(sandbox_dataset.customers_of(store.id))
+
+
+@pytest.fixture
+def make_window(qtbot: QtBot) -> Iterator[WindowFactory]:
+    """Build windows on a real client; end their requests and close their clients after."""
+    controllers: list[LookupController] = []
+
+    def build(base_url: str, api_key: str) -> MainWindow:
+        controller = LookupController(LookupService(CustomersClient(base_url, api_key)))
+        controllers.append(controller)
+        window = MainWindow(
+            controller,
+            profile_name="Test store",
+            base_url=base_url,
+            default_region="GB",
+        )
+        qtbot.addWidget(window)
+        window.show()
+        return window
+
+    yield build
+
+    for controller in controllers:
+        closing = asyncio.ensure_future(close_controller(controller))
+        qtbot.waitUntil(closing.done, timeout=WAIT_MS)
+
+
+async def close_controller(controller: LookupController) -> None:
+    """Cancel the controller's requests, then close its client, as the app does on exit."""
+    await controller.aclose()
+    await controller.service.aclose()
+
+
+@pytest.fixture
+def window(make_window: WindowFactory, sandbox_server: SandboxServer, store: Store) -> MainWindow:
+    """Return a shown window on the sandbox's first store."""
+    return make_window(sandbox_server.base_url, store.api_key)

@@ -2,74 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import socket
-from collections.abc import Callable, Iterator
 
-import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from vp_desk.api.client import CustomersClient
+from tests.gui.helpers import WAIT_MS, WindowFactory, search
 from vp_desk.api.models import Customer
-from vp_desk.lookup import LookupService
-from vp_desk.sandbox.data import Dataset, Store
+from vp_desk.sandbox.data import Dataset
 from vp_desk.sandbox.server import SandboxServer
-from vp_desk.ui.controller import LookupController
 from vp_desk.ui.customer_table import CustomerColumn
 from vp_desk.ui.main_window import MainWindow
-
-WAIT_MS = 10_000
-
-WindowFactory = Callable[[str, str], MainWindow]
-
-
-@pytest.fixture
-def store(sandbox_dataset: Dataset) -> Store:
-    return sandbox_dataset.stores[0]
-
-
-@pytest.fixture
-def customers(sandbox_dataset: Dataset, store: Store) -> list[Customer]:
-    return list(sandbox_dataset.customers_of(store.id))
-
-
-@pytest.fixture
-def make_window(qtbot: QtBot) -> Iterator[WindowFactory]:
-    """Build windows on a real client; close their clients after the test."""
-    services: list[LookupService] = []
-
-    def build(base_url: str, api_key: str) -> MainWindow:
-        service = LookupService(CustomersClient(base_url, api_key))
-        services.append(service)
-        window = MainWindow(
-            LookupController(service),
-            profile_name="Test store",
-            base_url=base_url,
-            default_region="GB",
-        )
-        qtbot.addWidget(window)
-        window.show()
-        return window
-
-    yield build
-
-    for service in services:
-        closing = asyncio.ensure_future(service.aclose())
-        qtbot.waitUntil(closing.done, timeout=WAIT_MS)
-
-
-@pytest.fixture
-def window(make_window: WindowFactory, sandbox_server: SandboxServer, store: Store) -> MainWindow:
-    return make_window(sandbox_server.base_url, store.api_key)
-
-
-def search(qtbot: QtBot, window: MainWindow, text: str) -> None:
-    """Type ``text`` and press Enter, then wait until the first customer's cart is shown."""
-    window.search_bar.edit.clear()
-    qtbot.keyClicks(window.search_bar.edit, text)
-    with qtbot.waitSignal(window.cart_shown, timeout=WAIT_MS):
-        qtbot.keyClick(window.search_bar.edit, Qt.Key.Key_Return)
 
 
 def search_expecting_failure(qtbot: QtBot, window: MainWindow, text: str) -> str:
@@ -96,7 +39,7 @@ def test_search_by_id_shows_customer_and_cart(
 
     assert window.table_model.rowCount() == 1
     assert cell(window, 0, CustomerColumn.NAME) == customer.full_name
-    assert window.detail_panel.fields["id"].text() == str(customer.id)
+    assert window.detail_panel.fields["id"].value.text() == str(customer.id)
     assert window.cart_panel.items_model.rowCount() == len(cart.items)
     assert str(cart.item_count) in window.cart_panel.totals.text()
 
@@ -124,7 +67,7 @@ def test_search_by_email_ignores_case(
     search(qtbot, window, customer.email.upper())
 
     assert window.selected_customer() == customer
-    assert customer.email in window.detail_panel.fields["email"].text()
+    assert customer.email in window.detail_panel.fields["email"].value.text()
 
 
 def test_free_text_lists_matching_customers(
@@ -150,9 +93,8 @@ def test_paging_moves_through_the_list(
     search(qtbot, window, "")
     first_page = [cell(window, row, CustomerColumn.EMAIL) for row in range(page_size)]
     pages = -(-len(customers) // page_size)
-    assert window.pagination_bar.position.text() == (
-        f"Page 1 of {pages}, {len(customers)} customers"
-    )
+    assert window.pagination_bar.page == 1
+    assert window.pagination_bar.position.text() == f"of {pages} · {len(customers)} customers"
     assert not window.pagination_bar.previous_button.isEnabled()
 
     with qtbot.waitSignal(window.controller.page_loaded, timeout=WAIT_MS):
@@ -160,7 +102,7 @@ def test_paging_moves_through_the_list(
 
     second_page = [cell(window, row, CustomerColumn.EMAIL) for row in range(page_size)]
     assert set(first_page).isdisjoint(second_page)
-    assert window.pagination_bar.position.text().startswith(f"Page 2 of {pages}")
+    assert window.pagination_bar.page_box.value() == 2
     assert window.pagination_bar.previous_button.isEnabled()
 
 

@@ -49,6 +49,11 @@ class LookupController(QObject):
         self._last_query: SearchQuery | None = None
 
     @property
+    def service(self) -> LookupService:
+        """The lookup service that the controller's tasks call."""
+        return self._service
+
+    @property
     def last_query(self) -> SearchQuery | None:
         """The most recent search, to repeat it on refresh."""
         return self._last_query

@@ -1,24 +1,27 @@
-"""Every field of the selected customer, metadata included."""
+"""Every field of the selected customer, metadata included, with copy buttons."""
 
 from __future__ import annotations
 
 import json
 
-from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtCore import QCoreApplication, Qt, Signal
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFormLayout,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
     QTableWidget,
     QTableWidgetItem,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from vp_desk.api.identifiers import format_phone
 from vp_desk.api.models import Customer
-from vp_desk.ui.formatting import format_datetime, format_datetime_utc
+from vp_desk.ui.formatting import format_datetime_utc, format_timestamp
 
 
 def tr(text: str) -> str:
@@ -26,12 +29,83 @@ def tr(text: str) -> str:
     return QCoreApplication.translate("CustomerDetailPanel", text)
 
 
-def _verified_suffix(verified: bool) -> str:
-    return tr("verified") if verified else tr("not verified")
+class FieldRow(QWidget):
+    """A read-only value, an optional verification badge and an optional copy button.
+
+    Signals:
+        copied(str): the value was copied to the clipboard; the argument names the field.
+    """
+
+    copied = Signal(str)
+
+    def __init__(self, title: str, *, badge: bool = False, copyable: bool = False) -> None:
+        super().__init__()
+        self._title = title
+        self._copy_text = ""
+
+        self.value = QLabel()
+        self.value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.value.setAccessibleName(title)
+
+        self.badge = QLabel()
+        self.badge.setObjectName("badge")
+        self.badge.setVisible(False)
+        self._has_badge = badge
+
+        self.copy_button = QToolButton()
+        self.copy_button.setText(tr("Copy"))
+        self.copy_button.setAccessibleName(tr("Copy {field}").format(field=title))
+        self.copy_button.setToolTip(tr("Copy {field} to the clipboard").format(field=title))
+        self.copy_button.setVisible(False)
+        self._copyable = copyable
+        self.copy_button.clicked.connect(self.on_copy_clicked)
+
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.value, 1)
+        layout.addWidget(self.badge)
+        layout.addWidget(self.copy_button)
+
+    def show_value(
+        self,
+        text: str,
+        *,
+        copy_text: str = "",
+        verified: bool | None = None,
+        tooltip: str = "",
+    ) -> None:
+        """Show ``text``; ``copy_text`` is what the copy button copies, when there is one."""
+        self.value.setText(text)
+        self.value.setToolTip(tooltip)
+        self._copy_text = copy_text
+        self.copy_button.setVisible(self._copyable and bool(copy_text))
+
+        show_badge = self._has_badge and verified is not None and bool(copy_text)
+        self.badge.setVisible(show_badge)
+        if show_badge:
+            self.badge.setText(tr("Verified") if verified else tr("Not verified"))
+            self.badge.setProperty("verified", bool(verified))
+            # A dynamic property changes the style only after the style is applied again.
+            self.badge.style().unpolish(self.badge)
+            self.badge.style().polish(self.badge)
+
+    def clear(self) -> None:
+        """Show nothing."""
+        self.show_value("")
+
+    def on_copy_clicked(self) -> None:
+        QGuiApplication.clipboard().setText(self._copy_text)
+        self.copied.emit(self._title)
 
 
 class CustomerDetailPanel(QWidget):
-    """Shows one customer's fields, or a hint when none is selected."""
+    """Shows one customer's fields, or a hint when none is selected.
+
+    Signals:
+        copied(str): a field was copied to the clipboard; the argument names the field.
+    """
+
+    copied = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -41,22 +115,19 @@ class CustomerDetailPanel(QWidget):
         self.heading.setObjectName("customerName")
         self.heading.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
-        self.fields: dict[str, QLabel] = {}
+        self.fields = {
+            "id": FieldRow(tr("Customer ID"), copyable=True),
+            "email": FieldRow(tr("Email"), badge=True, copyable=True),
+            "phone": FieldRow(tr("Phone"), badge=True, copyable=True),
+            "created": FieldRow(tr("Created")),
+            "updated": FieldRow(tr("Updated")),
+        }
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        for key, title in (
-            ("id", tr("Customer ID")),
-            ("email", tr("Email")),
-            ("phone", tr("Phone")),
-            ("created", tr("Created")),
-            ("updated", tr("Updated")),
-        ):
-            label = QLabel()
-            label.setObjectName(f"field_{key}")
-            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            label.setAccessibleName(title)
-            self.fields[key] = label
-            form.addRow(title, label)
+        for key, row in self.fields.items():
+            row.setObjectName(f"field_{key}")
+            row.copied.connect(self.copied)
+            form.addRow(row.value.accessibleName(), row)
 
         self.metadata_heading = QLabel(tr("Metadata"))
         self.metadata_heading.setObjectName("sectionHeading")
@@ -65,6 +136,7 @@ class CustomerDetailPanel(QWidget):
         self.metadata.setAccessibleName(tr("Customer metadata"))
         self.metadata.setHorizontalHeaderLabels([tr("Key"), tr("Value")])
         self.metadata.verticalHeader().hide()
+        self.metadata.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
         self.metadata.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         header = self.metadata.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
@@ -83,38 +155,34 @@ class CustomerDetailPanel(QWidget):
         """Fill the panel with ``customer``, or clear it."""
         if customer is None:
             self.heading.setText(tr("No customer selected"))
-            for label in self.fields.values():
-                label.clear()
-            self.metadata.setRowCount(0)
+            for row in self.fields.values():
+                row.clear()
+            self._show_metadata({})
             return
 
         self.heading.setText(customer.full_name or tr("(no name)"))
-        self.fields["id"].setText(str(customer.id))
-        self.fields["email"].setText(
-            self._contact(customer.email, verified=customer.is_email_verified)
-        )
-        self.fields["phone"].setText(
-            self._contact(
-                format_phone(customer.phone_number) if customer.phone_number else None,
-                verified=customer.is_phone_verified,
-            )
-        )
+        self.fields["id"].show_value(str(customer.id), copy_text=str(customer.id))
+        self._show_contact("email", customer.email, customer.email, customer.is_email_verified)
+        phone = customer.phone_number
+        shown_phone = format_phone(phone) if phone else None
+        self._show_contact("phone", shown_phone, phone, customer.is_phone_verified)
         for key, moment in (("created", customer.created_at), ("updated", customer.updated_at)):
-            self.fields[key].setText(format_datetime(moment))
-            self.fields[key].setToolTip(format_datetime_utc(moment))
-        self._show_metadata(customer)
+            self.fields[key].show_value(
+                format_timestamp(moment), tooltip=format_datetime_utc(moment)
+            )
+        self._show_metadata(customer.metadata)
 
-    @staticmethod
-    def _contact(value: str | None, *, verified: bool) -> str:
+    def _show_contact(self, key: str, shown: str | None, value: str | None, verified: bool) -> None:
         if not value:
-            return tr("none on record")
-        return f"{value} ({_verified_suffix(verified)})"
+            self.fields[key].show_value(tr("none on record"))
+            return
+        self.fields[key].show_value(shown or value, copy_text=value, verified=verified)
 
-    def _show_metadata(self, customer: Customer) -> None:
-        self.metadata.setRowCount(len(customer.metadata))
-        for row, (key, value) in enumerate(sorted(customer.metadata.items())):
+    def _show_metadata(self, metadata: dict[str, object]) -> None:
+        self.metadata.setRowCount(len(metadata))
+        for row, (key, value) in enumerate(sorted(metadata.items())):
             shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
             self.metadata.setItem(row, 0, QTableWidgetItem(key))
             self.metadata.setItem(row, 1, QTableWidgetItem(shown))
-        self.metadata_heading.setVisible(bool(customer.metadata))
-        self.metadata.setVisible(bool(customer.metadata))
+        self.metadata_heading.setVisible(bool(metadata))
+        self.metadata.setVisible(bool(metadata))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from PySide6.QtCore import QCoreApplication, QDateTime, QLocale, QTimeZone
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QDateTime, QLocale, QTimeZone
 
 from vp_desk.api.models import Customer
 
@@ -13,6 +13,11 @@ from vp_desk.api.models import Customer
 def tr(text: str) -> str:
     """Translate ``text`` in the ``formatting`` context."""
     return QCoreApplication.translate("formatting", text)
+
+
+def N_(text: str) -> str:  # noqa: N802 - the usual name of a no-op translation marker
+    """Mark ``text`` for translation in the ``formatting`` context without translating it."""
+    return str(QT_TRANSLATE_NOOP("formatting", text))
 
 
 def _local(moment: datetime) -> QDateTime:
@@ -47,6 +52,38 @@ def format_datetime(moment: datetime) -> str:
 def format_datetime_utc(moment: datetime) -> str:
     """Format ``moment`` as ISO 8601 UTC, for tooltips and copied details."""
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+# Marked for extraction with QT_TRANSLATE_NOOP, translated when shown.
+_AGE_UNITS = (
+    (365 * 24 * 3600, N_("1 year ago"), N_("{count} years ago")),
+    (30 * 24 * 3600, N_("1 month ago"), N_("{count} months ago")),
+    (7 * 24 * 3600, N_("1 week ago"), N_("{count} weeks ago")),
+    (24 * 3600, N_("1 day ago"), N_("{count} days ago")),
+    (3600, N_("1 hour ago"), N_("{count} hours ago")),
+    (60, N_("1 minute ago"), N_("{count} minutes ago")),
+)
+
+
+def format_age(moment: datetime, now: datetime | None = None) -> str:
+    """Say how long ago ``moment`` was, such as "3 days ago", in its largest whole unit."""
+    seconds = ((now or datetime.now(UTC)) - moment).total_seconds()
+    if seconds < 0:
+        return tr("in the future")
+
+    # TODO: move to Qt numerus forms (%n) once translations ship; these are English plurals.
+    for unit, one, many in _AGE_UNITS:
+        count = int(seconds // unit)
+        if count == 1:
+            return tr(one)
+        if count > 1:
+            return tr(many).format(count=count)
+    return tr("just now")
+
+
+def format_timestamp(moment: datetime, now: datetime | None = None) -> str:
+    """Format ``moment`` in the agent's time zone with its age, such as "... (3 days ago)"."""
+    return f"{format_datetime(moment)} ({format_age(moment, now)})"
 
 
 def format_money(amount: Decimal, currency: str) -> str:

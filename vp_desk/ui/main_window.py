@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from PySide6.QtCore import QCoreApplication, QItemSelectionModel, QModelIndex, Qt, Signal
-from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtCore import QCoreApplication, QEvent, QItemSelectionModel, QModelIndex, Qt, Signal
+from PySide6.QtGui import QCloseEvent, QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -35,6 +35,9 @@ QLabel#customerName { font-size: 16pt; font-weight: 600; }
 QLabel#sectionHeading { font-weight: 600; margin-top: 8px; }
 QLabel#cartState { color: #555; }
 QLabel#cartTotals { font-weight: 600; }
+QLabel#badge { border-radius: 7px; padding: 0 6px; }
+QLabel#badge[verified="true"] { background: #e6f4ea; color: #137333; }
+QLabel#badge[verified="false"] { background: #fef7e0; color: #8a4b00; }
 """
 
 
@@ -149,6 +152,7 @@ class MainWindow(QMainWindow):
         self.search_bar.search_requested.connect(self.on_search_requested)
         self.pagination_bar.page_requested.connect(self.on_page_requested)
         self.table.selectionModel().currentRowChanged.connect(self.on_current_row_changed)
+        self.detail_panel.copied.connect(self.on_field_copied)
         self.controller.search_started.connect(self.on_search_started)
         self.controller.page_loaded.connect(self.on_page_loaded)
         self.controller.customer_found.connect(self.on_customer_found)
@@ -160,6 +164,25 @@ class MainWindow(QMainWindow):
         for keys in ("Ctrl+K", "Ctrl+L"):
             QShortcut(QKeySequence(keys), self, activated=self.focus_search)
         QShortcut(QKeySequence(QKeySequence.StandardKey.Refresh), self, activated=self.refresh)
+        QShortcut(QKeySequence("F5"), self, activated=self.refresh)
+        QShortcut(QKeySequence("PgUp"), self, activated=self.pagination_bar.go_previous)
+        QShortcut(QKeySequence("PgDown"), self, activated=self.pagination_bar.go_next)
+        QShortcut(
+            QKeySequence(QKeySequence.StandardKey.Copy),
+            self.table,
+            activated=self.copy_current_cell,
+            context=Qt.ShortcutContext.WidgetShortcut,
+        )
+
+    def copy_current_cell(self) -> None:
+        """Copy the text of the table's current cell to the clipboard."""
+        index = self.table.currentIndex()
+        if index.isValid():
+            QGuiApplication.clipboard().setText(str(index.data() or ""))
+            self.statusBar().showMessage(tr("Copied"), 3000)
+
+    def on_field_copied(self, field: str) -> None:
+        self.statusBar().showMessage(tr("Copied {field}").format(field=field), 3000)
 
     def focus_search(self) -> None:
         """Put the cursor in the search bar with its text selected, ready for the next caller."""
@@ -247,6 +270,15 @@ class MainWindow(QMainWindow):
             QItemSelectionModel.SelectionFlag.ClearAndSelect
             | QItemSelectionModel.SelectionFlag.Rows,
         )
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802
+        # The cart may have changed while the agent was in another window, such as the
+        # store's admin page, so it is fetched again when this window is active again.
+        if event.type() == QEvent.Type.ActivationChange and self.isActiveWindow():
+            customer = self.selected_customer()
+            if customer is not None:
+                self.controller.load_cart(customer.id)
+        super().changeEvent(event)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         self.closed.emit()

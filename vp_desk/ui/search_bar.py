@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QCoreApplication, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
-from vp_desk.api.identifiers import InvalidQuery, SearchQuery, parse_query
+from vp_desk.api.identifiers import InvalidQuery, QueryKind, SearchQuery, parse_query
 from vp_desk.ui.messages import invalid_query_message, reading_text
 
 MAX_INPUT_LENGTH = 1000
 """The longest text the bar accepts; far beyond any id, phone, email or name."""
+
+TYPING_PAUSE_MS = 300
+"""How long after the last key free text is searched without Enter."""
 
 
 def tr(text: str) -> str:
@@ -20,8 +24,11 @@ def tr(text: str) -> str:
 class SearchBar(QWidget):
     """A line edit for a customer id, phone number, email or free text.
 
+    Free text is searched once the agent pauses typing; an id, phone number or email only on
+    Enter, because half of one is usually invalid or names another customer. Esc clears.
+
     Signals:
-        search_requested(SearchQuery): Enter was pressed on valid text.
+        search_requested(SearchQuery): valid text is to be searched.
     """
 
     search_requested = Signal(object)
@@ -56,6 +63,13 @@ class SearchBar(QWidget):
         layout.addLayout(row)
         layout.addWidget(self.problem)
 
+        self.typing_timer = QTimer(self)
+        self.typing_timer.setSingleShot(True)
+        self.typing_timer.setInterval(TYPING_PAUSE_MS)
+        self.typing_timer.timeout.connect(self.on_typing_paused)
+        self._last_submitted: SearchQuery | None = None
+
+        self.edit.installEventFilter(self)
         self.edit.textChanged.connect(self.on_text_changed)
         self.edit.returnPressed.connect(self.on_return_pressed)
         self.on_text_changed(self.edit.text())
@@ -65,7 +79,8 @@ class SearchBar(QWidget):
         self.edit.setText(text)
 
     def submit(self) -> bool:
-        """Search for the bar's text; return False when it was rejected inline."""
+        """Search for the bar's text at once; return False when it was rejected inline."""
+        self.typing_timer.stop()
         try:
             query = parse_query(self.edit.text(), self._default_region)
         except InvalidQuery as error:
@@ -73,8 +88,27 @@ class SearchBar(QWidget):
             return False
 
         self._show_problem(None)
+        self._last_submitted = query
         self.search_requested.emit(query)
         return True
+
+    def clear(self) -> None:
+        """Empty the bar and forget any pending search."""
+        self.typing_timer.stop()
+        self.edit.clear()
+        self._show_problem(None)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if (
+            watched is self.edit
+            and event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+            and event.key() == Qt.Key.Key_Escape
+            and self.edit.text()
+        ):
+            self.clear()
+            return True
+        return super().eventFilter(watched, event)
 
     def on_text_changed(self, text: str) -> None:
         self._show_problem(None)
@@ -82,10 +116,19 @@ class SearchBar(QWidget):
             query = parse_query(text, self._default_region)
         except InvalidQuery:
             # Half-typed input is usually invalid; say so only when the agent presses Enter.
+            self.typing_timer.stop()
             self.reading.setText(tr("…"))
             return
+
         self.reading.setText(reading_text(query))
         self.reading.setToolTip(self._reading_tooltip(query))
+        if query.kind == QueryKind.TEXT and query.value and query != self._last_submitted:
+            self.typing_timer.start()
+        else:
+            self.typing_timer.stop()
+
+    def on_typing_paused(self) -> None:
+        self.submit()
 
     def on_return_pressed(self) -> None:
         self.submit()

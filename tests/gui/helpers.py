@@ -1,0 +1,23 @@
+"""Helpers shared by the widget tests."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from vp_desk.ui.main_window import MainWindow
+
+WAIT_MS = 10_000
+"""The longest wait for a signal; far beyond a loopback round trip, short enough to fail."""
+
+WindowFactory = Callable[[str, str], MainWindow]
+
+
+def search(qtbot: QtBot, window: MainWindow, text: str) -> None:
+    """Type ``text`` and press Enter, then wait until the first customer's cart is shown."""
+    window.search_bar.edit.clear()
+    qtbot.keyClicks(window.search_bar.edit, text)
+    with qtbot.waitSignal(window.cart_shown, timeout=WAIT_MS):
+        qtbot.keyClick(window.search_bar.edit, Qt.Key.Key_Return)
