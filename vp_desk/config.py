@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import phonenumbers
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 logger = logging.getLogger("vp_desk.config")
 
@@ -22,15 +22,34 @@ APP_NAME = "vp-desk"
 
 ProfileName = Annotated[str, Field(min_length=1, max_length=60)]
 
+API_PATH_PREFIX = "/api/v1"
+"""The path that the client puts before every endpoint; a base URL ends before it."""
+
 
 class Profile(BaseModel):
-    """A connection to one store: where its API lives and how its callers write phone numbers."""
+    """A connection to one store: where its API lives and how its callers write phone numbers.
+
+    The same checks apply to a profile read from the settings file as to one typed into the
+    dialog, because the file can be edited by hand.
+    """
 
     model_config = ConfigDict(frozen=True)
 
     name: ProfileName
     base_url: str
     default_region: str = Field(pattern=r"^[A-Z]{2}$")
+
+    @field_validator("base_url")
+    @classmethod
+    def _check_base_url(cls, value: str) -> str:
+        return normalise_base_url(value)
+
+    @field_validator("default_region")
+    @classmethod
+    def _check_region(cls, value: str) -> str:
+        if not is_known_region(value):
+            raise ValueError(f"{value!r} is not a region code that phone numbers use")
+        return value
 
 
 class Settings(BaseModel):
@@ -66,12 +85,12 @@ def load_settings(path: Path) -> Settings:
     can still be recovered by hand, and empty settings are returned.
     """
     try:
-        text = path.read_text(encoding="utf-8")
+        content = path.read_bytes()
     except FileNotFoundError:
         return Settings()
 
     try:
-        return Settings.model_validate_json(text)
+        return Settings.model_validate_json(content)
     except ValidationError as error:
         kept = path.with_name(f"{path.name}.invalid-{time.strftime('%Y%m%d-%H%M%S')}")
         path.replace(kept)
@@ -101,6 +120,7 @@ class BaseUrlProblem(StrEnum):
     HAS_QUERY = "has_query"
     HAS_CREDENTIALS = "has_credentials"
     PLAIN_HTTP_REMOTE = "plain_http_remote"
+    MALFORMED = "malformed"
 
 
 class InvalidBaseUrlError(ValueError):
@@ -115,13 +135,19 @@ class InvalidBaseUrlError(ValueError):
 def normalise_base_url(url: str) -> str:
     """Check a base URL and return it without a trailing slash.
 
-    Plain HTTP is allowed only to loopback, because the API key travels in a header.
+    Plain HTTP is allowed only to loopback, because the API key travels in a header. A
+    pasted ``/api/v1`` at the end is removed, because the client adds it to every path.
     """
     url = url.strip()
     if not url:
         raise InvalidBaseUrlError(url, BaseUrlProblem.EMPTY)
 
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        # Reading the port checks that it is a number from 0 to 65535.
+        _ = parts.port
+    except ValueError:
+        raise InvalidBaseUrlError(url, BaseUrlProblem.MALFORMED) from None
     if parts.scheme not in ("http", "https"):
         raise InvalidBaseUrlError(url, BaseUrlProblem.NOT_HTTP)
     if not parts.hostname:
@@ -132,7 +158,7 @@ def normalise_base_url(url: str) -> str:
         raise InvalidBaseUrlError(url, BaseUrlProblem.HAS_CREDENTIALS)
     if parts.scheme == "http" and not is_loopback_host(parts.hostname):
         raise InvalidBaseUrlError(url, BaseUrlProblem.PLAIN_HTTP_REMOTE)
-    return url.rstrip("/")
+    return url.rstrip("/").removesuffix(API_PATH_PREFIX).rstrip("/")
 
 
 def is_loopback_host(host: str) -> bool:

@@ -40,11 +40,15 @@ def qasync_loop(qapp: QApplication) -> qasync.QEventLoop:
 
 
 @pytest.fixture(autouse=True)
-def _cancel_leftover_tasks(qasync_loop: qasync.QEventLoop) -> Iterator[None]:
+def _running_qasync_loop(qasync_loop: qasync.QEventLoop) -> Iterator[None]:
+    # The loop counts as running only during a widget test, so that tests of the Qt-free
+    # core can still call asyncio.run() in the same session, before or after.
     asyncio.set_event_loop(qasync_loop)
+    asyncio.events._set_running_loop(qasync_loop)
     yield
     for task in asyncio.all_tasks(qasync_loop):
         task.cancel()
+    asyncio.events._set_running_loop(None)
 
 
 @pytest.fixture

@@ -69,6 +69,8 @@ def test_with_profile_replaces_same_name() -> None:
         ("http://127.0.0.1:8765", "http://127.0.0.1:8765"),
         ("http://localhost:8765/", "http://localhost:8765"),
         ("http://[::1]:8765", "http://[::1]:8765"),
+        ("https://api.example.com/api/v1", "https://api.example.com"),
+        ("https://api.example.com/api/v1/", "https://api.example.com"),
     ],
 )
 def test_base_url_accepted(url: str, expected: str) -> None:
@@ -84,6 +86,9 @@ def test_base_url_accepted(url: str, expected: str) -> None:
         ("https://api.example.com/?store=1", BaseUrlProblem.HAS_QUERY),
         ("https://me:secret@api.example.com", BaseUrlProblem.HAS_CREDENTIALS),
         ("http://api.example.com", BaseUrlProblem.PLAIN_HTTP_REMOTE),
+        ("https://[::1", BaseUrlProblem.MALFORMED),
+        ("https://api.example.com:abc", BaseUrlProblem.MALFORMED),
+        ("https://api.example.com:99999", BaseUrlProblem.MALFORMED),
     ],
 )
 def test_base_url_rejected(url: str, problem: BaseUrlProblem) -> None:
@@ -91,3 +96,28 @@ def test_base_url_rejected(url: str, problem: BaseUrlProblem) -> None:
         normalise_base_url(url)
 
     assert caught.value.problem == problem
+
+
+@pytest.mark.parametrize(
+    "profile",
+    [
+        '{"name": "Shop", "base_url": "http://api.example.com", "default_region": "GB"}',
+        '{"name": "Shop", "base_url": "https://api.example.com", "default_region": "XX"}',
+        '{"name": "", "base_url": "https://api.example.com", "default_region": "GB"}',
+    ],
+    ids=["plain-http-remote", "unknown-region", "empty-name"],
+)
+def test_edited_settings_file_is_checked(tmp_path: Path, profile: str) -> None:
+    path = tmp_path / "settings.json"
+    path.write_text(f'{{"profiles": [{profile}], "active_profile": "Shop"}}', encoding="utf-8")
+
+    assert load_settings(path) == Settings()
+    assert len(list(tmp_path.glob("settings.json.invalid-*"))) == 1
+
+
+def test_settings_file_not_utf8_is_kept_aside(tmp_path: Path) -> None:
+    path = tmp_path / "settings.json"
+    path.write_bytes(b'{"profiles": ["\xff"]}')
+
+    assert load_settings(path) == Settings()
+    assert len(list(tmp_path.glob("settings.json.invalid-*"))) == 1

@@ -140,6 +140,7 @@ class CartPanel(QWidget):
         self.heading.setObjectName("sectionHeading")
         self.summary = QLabel()
         self.summary.setObjectName("cartSummary")
+        self.summary.setTextFormat(Qt.TextFormat.PlainText)
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         self.items_model = CartItemTableModel(self)
@@ -156,6 +157,7 @@ class CartPanel(QWidget):
 
         self.state_label = QLabel()
         self.state_label.setObjectName("cartState")
+        self.state_label.setTextFormat(Qt.TextFormat.PlainText)
         self.state_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.state_label.setWordWrap(True)
 
@@ -208,8 +210,13 @@ class CartPanel(QWidget):
                 created=format_datetime_utc(cart.created_at),
             )
         )
+        totals = (
+            tr("1 item · subtotal {subtotal}")
+            if cart.item_count == 1
+            else tr("{count} items · subtotal {subtotal}")
+        )
         self.totals.setText(
-            tr("{count} items · subtotal {subtotal}").format(
+            totals.format(
                 count=cart.item_count, subtotal=format_money(cart.subtotal, cart.currency)
             )
         )

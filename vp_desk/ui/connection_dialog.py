@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QCoreApplication
+from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -37,6 +37,9 @@ def base_url_message(error: InvalidBaseUrlError) -> str:
         BaseUrlProblem.HAS_QUERY: tr("Remove the part after ? or # from {url}."),
         BaseUrlProblem.HAS_CREDENTIALS: tr(
             "Remove the user name and password from {url}; the API key goes in its own field."
+        ),
+        BaseUrlProblem.MALFORMED: tr(
+            "{url} is not a valid web address. Check the host name and the port number."
         ),
         BaseUrlProblem.PLAIN_HTTP_REMOTE: tr(
             "{url} uses plain http, which would send the API key unencrypted. Use https://."
@@ -86,7 +89,9 @@ class ConnectionDialog(QDialog):
             edit.setAccessibleName(name)
 
         self.problem = QLabel()
-        self.problem.setObjectName("searchProblem")
+        self.problem.setObjectName("dialogProblem")
+        self.problem.setStyleSheet("color: #b00020;")
+        self.problem.setTextFormat(Qt.TextFormat.PlainText)
         self.problem.setWordWrap(True)
         self.problem.hide()
 

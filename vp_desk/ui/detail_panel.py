@@ -44,6 +44,8 @@ class FieldRow(QWidget):
         self._copy_text = ""
 
         self.value = QLabel()
+        # Customer data comes from the server and must never render as HTML.
+        self.value.setTextFormat(Qt.TextFormat.PlainText)
         self.value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.value.setAccessibleName(title)
 
@@ -113,6 +115,7 @@ class CustomerDetailPanel(QWidget):
 
         self.heading = QLabel(tr("No customer selected"))
         self.heading.setObjectName("customerName")
+        self.heading.setTextFormat(Qt.TextFormat.PlainText)
         self.heading.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         self.fields = {

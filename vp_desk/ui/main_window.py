@@ -78,6 +78,8 @@ class MainWindow(QMainWindow):
         self.message_bar = QLabel()
         self.message_bar.setObjectName("messageBar")
         self.message_bar.setWordWrap(True)
+        # Messages can quote the server or the agent's input, which must never render as HTML.
+        self.message_bar.setTextFormat(Qt.TextFormat.PlainText)
         self.message_bar.setAccessibleName(tr("Message"))
         self.message_bar.hide()
 
@@ -163,7 +165,8 @@ class MainWindow(QMainWindow):
     def _add_shortcuts(self) -> None:
         for keys in ("Ctrl+K", "Ctrl+L"):
             QShortcut(QKeySequence(keys), self, activated=self.focus_search)
-        QShortcut(QKeySequence(QKeySequence.StandardKey.Refresh), self, activated=self.refresh)
+        # One shortcut only: Qt fires neither of two shortcuts that share a key (F5 is the
+        # standard Refresh key on Linux and Windows), and Refresh has no key on macOS.
         QShortcut(QKeySequence("F5"), self, activated=self.refresh)
         QShortcut(QKeySequence("PgUp"), self, activated=self.pagination_bar.go_previous)
         QShortcut(QKeySequence("PgDown"), self, activated=self.pagination_bar.go_next)
@@ -213,18 +216,25 @@ class MainWindow(QMainWindow):
 
     def on_search_started(self) -> None:
         self.message_bar.hide()
+        # Paging the old rows now would page the new search at the old offset.
+        self.pagination_bar.set_pagination(None)
         self.statusBar().showMessage(tr("Searching…"))
 
     def on_page_loaded(self, page: CustomerPage) -> None:
         self.statusBar().clearMessage()
         self._show_customers(page.customers, page.pagination)
-        if not page.customers:
+        if page.customers:
+            return
+        query = self.controller.last_query
+        if query is not None and query.value:
             self.show_failure(tr("No customers match this search. Try fewer letters or digits."))
+        else:
+            self.show_failure(tr("This store has no customers yet."))
 
     def on_customer_found(self, customer: Customer) -> None:
         self.statusBar().clearMessage()
-        single = Pagination(limit=1, offset=0, total=1, has_more=False)
-        self._show_customers([customer], single)
+        # A single customer is no page of a list, so there is nothing to page or resize.
+        self._show_customers([customer], None)
 
     def on_search_failed(self, text: str) -> None:
         self.statusBar().clearMessage()
@@ -252,6 +262,7 @@ class MainWindow(QMainWindow):
         selected = self.selected_customer()
         if selected is not None and selected.id == customer_id:
             self.cart_panel.show_message(text)
+            self.failure_shown.emit(text)
 
     def _show_customers(self, customers: list[Customer], pagination: Pagination | None) -> None:
         previous = self.selected_customer()

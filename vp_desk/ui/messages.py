@@ -65,8 +65,9 @@ def error_message(error: BaseException, query: SearchQuery | None = None) -> str
         case ApiStatusError():
             return tr("The request failed (HTTP {status}). Try again.").format(status=error.status)
         case _:
-            return tr("Something went wrong: {error}. Try again.").format(
-                error=type(error).__name__
+            return tr(
+                "Something unexpected went wrong. Try again; if it happens again, send the "
+                "error details to your administrator."
             )
 
 
@@ -85,21 +86,15 @@ def _not_found_message(query: SearchQuery | None) -> str:
     return f"{text.format(value=query.display)} {next_step}"
 
 
-_INVALID_QUERY_MESSAGES: dict[InvalidReason, str] = {}
-
-
 def invalid_query_message(error: InvalidQuery) -> str:
     """Describe why the search bar rejected its text before sending anything."""
-    if not _INVALID_QUERY_MESSAGES:
-        _INVALID_QUERY_MESSAGES.update(_invalid_query_texts())
-    text = _INVALID_QUERY_MESSAGES.get(
+    text = _invalid_query_texts().get(
         error.reason, tr("{text} cannot be searched. Check it and try again.")
     )
     return text.format(text=_quoted(error.text))
 
 
 def _invalid_query_texts() -> dict[InvalidReason, str]:
-    # Built on first use, because tr() needs the translators that the application installs.
     return {
         InvalidReason.EMPTY_PREFIXED: tr("Type something after the prefix in {text}."),
         InvalidReason.PHONE_NOT_A_NUMBER: tr(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
@@ -11,6 +13,8 @@ from vp_desk.ui.messages import invalid_query_message, reading_text
 
 MAX_INPUT_LENGTH = 1000
 """The longest text the bar accepts; far beyond any id, phone, email or name."""
+
+_PHONE_CHARACTERS = re.compile(r"[0-9+()./ -]+")
 
 TYPING_PAUSE_MS = 300
 """How long after the last key free text is searched without Enter."""
@@ -51,6 +55,7 @@ class SearchBar(QWidget):
 
         self.problem = QLabel()
         self.problem.setObjectName("searchProblem")
+        self.problem.setTextFormat(Qt.TextFormat.PlainText)
         self.problem.setWordWrap(True)
         self.problem.hide()
 
@@ -118,14 +123,25 @@ class SearchBar(QWidget):
             # Half-typed input is usually invalid; say so only when the agent presses Enter.
             self.typing_timer.stop()
             self.reading.setText(tr("…"))
+            self.reading.setToolTip("")
             return
 
         self.reading.setText(reading_text(query))
         self.reading.setToolTip(self._reading_tooltip(query))
-        if query.kind == QueryKind.TEXT and query.value and query != self._last_submitted:
+        if self._searches_while_typing(query):
             self.typing_timer.start()
         else:
             self.typing_timer.stop()
+
+    def _searches_while_typing(self, query: SearchQuery) -> bool:
+        # Digits alone are usually the start of a phone number: searching "020" and "020 79"
+        # on the way to a whole number would flood the list with wrong customers.
+        return (
+            query.kind == QueryKind.TEXT
+            and bool(query.value)
+            and query != self._last_submitted
+            and not _PHONE_CHARACTERS.fullmatch(query.value)
+        )
 
     def on_typing_paused(self) -> None:
         self.submit()
