@@ -6,9 +6,10 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import qasync
@@ -18,11 +19,18 @@ from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 from vp_desk import __version__
 from vp_desk.api.client import CustomersClient
 from vp_desk.api.identifiers import default_region_from_locale
-from vp_desk.config import Profile, load_settings, save_settings, settings_path
+from vp_desk.config import (
+    Profile,
+    is_known_region,
+    load_settings,
+    save_settings,
+    settings_path,
+)
 from vp_desk.credentials import KeyringCredentials, KeyringUnavailableError
 from vp_desk.lookup import LookupService
 from vp_desk.ui.connection_dialog import ConnectionDialog
 from vp_desk.ui.controller import LookupController
+from vp_desk.ui.crash_dialog import crash_reporter
 from vp_desk.ui.main_window import MainWindow
 
 logger = logging.getLogger("vp_desk")
@@ -51,18 +59,30 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--query",
         metavar="TEXT",
-        help="search TEXT at start, open the first customer, and with --screenshot exit",
+        help="with --demo: search TEXT at start and open the first customer",
     )
     parser.add_argument(
         "--screenshot",
         metavar="FILE",
         type=Path,
-        help="with --query: save a PNG of the window once the cart is shown, then exit",
+        help="with --demo --query: save a PNG of the window once the cart is shown, then exit",
+    )
+    parser.add_argument(
+        "--region",
+        metavar="CC",
+        type=str.upper,
+        help="with --demo: the default phone region, such as GB (default: from the locale)",
     )
     parser.add_argument("--debug", action="store_true", help="log every request to stderr")
     arguments = parser.parse_args(argv)
+
+    # Real customer data on a command line would stay in the shell history and in ps.
+    if (arguments.query or arguments.region) and not arguments.demo:
+        parser.error("--query and --region are for demo mode: add --demo")
     if arguments.screenshot and not arguments.query:
         parser.error("--screenshot needs --query TEXT")
+    if arguments.region and not is_known_region(arguments.region):
+        parser.error(f"--region {arguments.region} is not a known region code, such as GB or US")
     return arguments
 
 
@@ -71,7 +91,15 @@ class Connection:
     """The profile the window works with and the key for its store."""
 
     profile: Profile
-    api_key: str
+    api_key: str = field(repr=False)
+
+
+def _display_available() -> bool:
+    # Without a display, Qt's xcb plugin aborts the process with a message that blames a
+    # missing library; say what is really wrong instead.
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -81,6 +109,14 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO if arguments.debug else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+
+    if not _display_available():
+        print(
+            "vp-desk: no display found. Run it in a desktop session; for smoke mode without "
+            "a display, set QT_QPA_PLATFORM=offscreen.",
+            file=sys.stderr,
+        )
+        return 1
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
@@ -92,7 +128,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 async def _run(arguments: argparse.Namespace) -> int:
-    with _demo_sandbox() if arguments.demo else contextlib.nullcontext() as demo:
+    crash_reporter.install(asyncio.get_running_loop())
+    demo_sandbox = _demo_sandbox(arguments.region) if arguments.demo else contextlib.nullcontext()
+    with demo_sandbox as demo:
         connection = demo if demo is not None else await _connection_from_settings()
         if connection is None:
             return 0
@@ -122,7 +160,7 @@ async def _run(arguments: argparse.Namespace) -> int:
 
 
 @contextlib.contextmanager
-def _demo_sandbox() -> Iterator[Connection]:
+def _demo_sandbox(region: str | None) -> Iterator[Connection]:
     # Imported here so that a normal start does not load the server stack.
     from vp_desk.sandbox.data import generate_dataset
     from vp_desk.sandbox.server import SandboxServer
@@ -133,7 +171,7 @@ def _demo_sandbox() -> Iterator[Connection]:
         profile = Profile(
             name=tr("Demo: {store}").format(store=store.name),
             base_url=server.base_url,
-            default_region=_system_region(),
+            default_region=region or _system_region(),
         )
         yield Connection(profile=profile, api_key=store.api_key)
 
@@ -211,6 +249,8 @@ async def _take_screenshot(window: MainWindow, query: str, path: Path) -> int:
 
     window.cart_shown.connect(succeed)
     window.failure_shown.connect(fail)
+    # A list opens no customer by itself unless it has just one, so open the first.
+    window.controller.page_loaded.connect(window.select_first_customer)
     window.search_bar.set_text(query)
     if not window.search_bar.submit():
         print(f"vp-desk: {window.search_bar.problem.text()}", file=sys.stderr)

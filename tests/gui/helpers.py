@@ -16,8 +16,16 @@ WindowFactory = Callable[[str, str], MainWindow]
 
 
 def search(qtbot: QtBot, window: MainWindow, text: str) -> None:
-    """Type ``text`` and press Enter, then wait until the first customer's cart is shown."""
+    """Type ``text`` and press Enter, then wait until the first customer's cart is shown.
+
+    A list with several customers opens none by itself, so this opens the first, as the
+    agent would with the Down key.
+    """
     window.search_bar.edit.clear()
     qtbot.keyClicks(window.search_bar.edit, text)
-    with qtbot.waitSignal(window.cart_shown, timeout=WAIT_MS):
-        qtbot.keyClick(window.search_bar.edit, Qt.Key.Key_Return)
+    window.controller.page_loaded.connect(window.select_first_customer)
+    try:
+        with qtbot.waitSignal(window.cart_shown, timeout=WAIT_MS):
+            qtbot.keyClick(window.search_bar.edit, Qt.Key.Key_Return)
+    finally:
+        window.controller.page_loaded.disconnect(window.select_first_customer)

@@ -41,9 +41,7 @@ def test_each_key_restarts_typing_pause(qtbot: QtBot, window: MainWindow) -> Non
 
 
 @pytest.mark.parametrize("typed", ["020", "020 79", "+44 20", "020 7946 0958"])
-def test_digits_are_not_searched_while_typing(
-    qtbot: QtBot, window: MainWindow, typed: str
-) -> None:
+def test_digits_are_not_searched_while_typing(qtbot: QtBot, window: MainWindow, typed: str) -> None:
     qtbot.keyClicks(window.search_bar.edit, typed)
 
     assert not window.search_bar.typing_timer.isActive()
@@ -253,3 +251,36 @@ def test_tab_reaches_every_control_with_a_name(
         assert expected in names
     unnamed = [type(widget).__name__ for widget in chain if not widget.accessibleName()]
     assert unnamed == []
+
+
+def test_list_of_many_opens_no_customer(qtbot: QtBot, window: MainWindow) -> None:
+    window.search_bar.set_text("rossi")
+
+    with qtbot.waitSignal(window.controller.page_loaded, timeout=WAIT_MS):
+        window.search_bar.submit()
+
+    assert window.table_model.rowCount() > 1
+    assert window.selected_customer() is None
+    assert window.detail_panel.heading.text() == "No customer selected"
+
+
+def test_list_of_one_opens_it(qtbot: QtBot, window: MainWindow, customers: list[Customer]) -> None:
+    customer = next(c for c in customers if c.email and c.email.startswith("giulia.rossi"))
+    window.search_bar.set_text("name:giulia.rossi@")
+
+    with qtbot.waitSignal(window.cart_shown, timeout=WAIT_MS):
+        window.search_bar.submit()
+
+    assert window.selected_customer() == customer
+
+
+def test_down_from_search_bar_opens_first_row(qtbot: QtBot, window: MainWindow) -> None:
+    window.search_bar.set_text("rossi")
+    with qtbot.waitSignal(window.controller.page_loaded, timeout=WAIT_MS):
+        window.search_bar.submit()
+
+    with qtbot.waitSignal(window.cart_shown, timeout=WAIT_MS):
+        qtbot.keyClick(window.search_bar.edit, Qt.Key.Key_Down)
+
+    assert window.table.hasFocus()
+    assert window.selected_customer() == window.table_model.customer_at(0)

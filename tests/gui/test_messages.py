@@ -64,3 +64,17 @@ def test_not_found_message_names_phone() -> None:
     message = error_message(NotFoundError(404, "NOT_FOUND", ""), query)
 
     assert message.startswith("No customer with the phone number +44 20 7946 0958")
+
+
+def test_national_phone_rejection_names_region() -> None:
+    error = InvalidQuery(QueryKind.PHONE, "020 7946 0958", InvalidReason.PHONE_TOO_LONG, "")
+
+    message = invalid_query_message(error, "US")
+
+    assert message.endswith("Numbers without + are read as numbers of US.")
+
+
+def test_international_phone_rejection_omits_region() -> None:
+    error = InvalidQuery(QueryKind.PHONE, "+1 555", InvalidReason.PHONE_TOO_SHORT, "")
+
+    assert "read as numbers of" not in invalid_query_message(error, "US")

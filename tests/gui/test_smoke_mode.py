@@ -10,8 +10,11 @@ from pathlib import Path
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
-def run_app(*arguments: str) -> subprocess.CompletedProcess[str]:
-    environment = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+def run_app(
+    *arguments: str, environment: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    if environment is None:
+        environment = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     return subprocess.run(
         [sys.executable, "-m", "vp_desk.app", *arguments],
         env=environment,
@@ -68,3 +71,41 @@ def test_version_prints_package_version() -> None:
 
     assert result.returncode == 0
     assert result.stdout.startswith("vp-desk 0.")
+
+
+def test_query_needs_demo_mode() -> None:
+    result = run_app("--query", "rossi")
+
+    assert result.returncode == 2
+    assert "--query and --region are for demo mode" in result.stderr
+
+
+def test_unknown_region_is_rejected() -> None:
+    result = run_app("--demo", "--region", "XX", "--query", "rossi")
+
+    assert result.returncode == 2
+    assert "--region XX is not a known region code" in result.stderr
+
+
+def test_region_reads_national_numbers(tmp_path: Path) -> None:
+    screenshot = tmp_path / "window.png"
+
+    result = run_app(
+        "--demo", "--region", "gb", "--query", "020 7946 0958", "--screenshot", str(screenshot)
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert screenshot.exists()
+
+
+def test_missing_display_is_explained() -> None:
+    environment = {
+        name: value
+        for name, value in os.environ.items()
+        if name not in {"DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"}
+    }
+
+    result = run_app("--demo", environment=environment)
+
+    assert result.returncode == 1
+    assert "no display found" in result.stderr

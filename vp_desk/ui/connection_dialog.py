@@ -75,6 +75,7 @@ class ConnectionDialog(QDialog):
         self.name_edit.setMaxLength(60)
         self.url_edit = QLineEdit(profile.base_url if profile else "")
         self.url_edit.setPlaceholderText("https://api.example.com")
+        self.url_edit.setMinimumWidth(360)
         self.region_edit = QLineEdit(profile.default_region if profile else default_region)
         self.region_edit.setMaxLength(2)
         self.key_edit = QLineEdit()

@@ -12,6 +12,7 @@ from PySide6.QtCore import QObject, Signal
 from vp_desk.api.errors import ApiError
 from vp_desk.api.identifiers import QueryKind, SearchQuery
 from vp_desk.lookup import LookupService
+from vp_desk.ui.crash_dialog import crash_reporter
 from vp_desk.ui.messages import error_message
 
 logger = logging.getLogger("vp_desk.ui")
@@ -130,8 +131,8 @@ class LookupController(QObject):
             return
         except Exception as error:
             # A bug must not take the window down, and the agent must still learn that the
-            # look-up failed.
-            logger.exception("Unexpected error during a look-up")
+            # look-up failed; the crash dialog logs it and carries the details.
+            crash_reporter.report(error)
             on_error(error)
             return
         on_result(result)

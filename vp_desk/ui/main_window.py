@@ -91,7 +91,9 @@ class MainWindow(QMainWindow):
 
         self.setCentralWidget(self._build_layout())
         self.connection_label = QLabel(
-            tr("{profile} · {url}").format(profile=profile_name, url=base_url)
+            tr("{profile} · phone region {region} · {url}").format(
+                profile=profile_name, region=default_region, url=base_url
+            )
         )
         self.connection_label.setObjectName("connectionLabel")
         self.statusBar().addPermanentWidget(self.connection_label)
@@ -152,6 +154,7 @@ class MainWindow(QMainWindow):
 
     def _connect_signals(self) -> None:
         self.search_bar.search_requested.connect(self.on_search_requested)
+        self.search_bar.down_pressed.connect(self.on_search_bar_down_pressed)
         self.pagination_bar.page_requested.connect(self.on_page_requested)
         self.table.selectionModel().currentRowChanged.connect(self.on_current_row_changed)
         self.detail_panel.copied.connect(self.on_field_copied)
@@ -269,18 +272,35 @@ class MainWindow(QMainWindow):
         self.table_model.set_customers(customers)
         self.pagination_bar.set_pagination(pagination)
 
-        # The selection follows the customer while they are still on the page.
+        # The selection follows the customer while they are still on the page. Otherwise only
+        # a sole match opens by itself: with several, the first is not more likely the caller.
         row = self.table_model.row_of(previous.id) if previous else None
-        if row is None and customers:
+        if row is None and len(customers) == 1:
             row = 0
         if row is None:
             self.on_current_row_changed(QModelIndex(), QModelIndex())
             return
+        self.select_row(row)
+
+    def select_row(self, row: int) -> None:
+        """Make ``row`` the current and selected row, which opens its customer."""
         self.table.selectionModel().setCurrentIndex(
             self.table_model.index(row, 0),
             QItemSelectionModel.SelectionFlag.ClearAndSelect
             | QItemSelectionModel.SelectionFlag.Rows,
         )
+
+    def select_first_customer(self) -> None:
+        """Open the first customer of the page unless a customer is already open."""
+        if self.selected_customer() is None and self.table_model.rowCount() > 0:
+            self.select_row(0)
+
+    def on_search_bar_down_pressed(self) -> None:
+        # Down from the search bar goes on into the results, as in a browser's address bar.
+        if self.table_model.rowCount() == 0:
+            return
+        self.table.setFocus(Qt.FocusReason.OtherFocusReason)
+        self.select_first_customer()
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802
         # The cart may have changed while the agent was in another window, such as the

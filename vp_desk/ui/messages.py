@@ -86,12 +86,30 @@ def _not_found_message(query: SearchQuery | None) -> str:
     return f"{text.format(value=query.display)} {next_step}"
 
 
-def invalid_query_message(error: InvalidQuery) -> str:
-    """Describe why the search bar rejected its text before sending anything."""
+_NATIONAL_PHONE_REASONS = {
+    InvalidReason.PHONE_TOO_SHORT,
+    InvalidReason.PHONE_TOO_LONG,
+    InvalidReason.PHONE_INVALID,
+    InvalidReason.PHONE_MISSING_AREA_CODE,
+}
+
+
+def invalid_query_message(error: InvalidQuery, region: str | None = None) -> str:
+    """Describe why the search bar rejected its text before sending anything.
+
+    A national number is read for the profile's ``region``, so a rejection of one names the
+    region: a valid number of another country fails there for that reason alone.
+    """
     text = _invalid_query_texts().get(
         error.reason, tr("{text} cannot be searched. Check it and try again.")
     )
-    return text.format(text=_quoted(error.text))
+    message = text.format(text=_quoted(error.text))
+
+    international = error.text.lstrip().startswith(("+", "00"))
+    if region and error.reason in _NATIONAL_PHONE_REASONS and not international:
+        hint = tr("Numbers without + are read as numbers of {region}.").format(region=region)
+        message = f"{message} {hint}"
+    return message
 
 
 def _invalid_query_texts() -> dict[InvalidReason, str]:

@@ -33,9 +33,11 @@ class SearchBar(QWidget):
 
     Signals:
         search_requested(SearchQuery): valid text is to be searched.
+        down_pressed(): the Down key was pressed, to move on into the results.
     """
 
     search_requested = Signal(object)
+    down_pressed = Signal()
 
     def __init__(self, default_region: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -79,6 +81,11 @@ class SearchBar(QWidget):
         self.edit.returnPressed.connect(self.on_return_pressed)
         self.on_text_changed(self.edit.text())
 
+    @property
+    def default_region(self) -> str:
+        """The region whose national phone format the bar reads, such as ``GB``."""
+        return self._default_region
+
     def set_text(self, text: str) -> None:
         """Put ``text`` in the bar, as if typed."""
         self.edit.setText(text)
@@ -89,7 +96,7 @@ class SearchBar(QWidget):
         try:
             query = parse_query(self.edit.text(), self._default_region)
         except InvalidQuery as error:
-            self._show_problem(invalid_query_message(error))
+            self._show_problem(invalid_query_message(error, self._default_region))
             return False
 
         self._show_problem(None)
@@ -104,14 +111,18 @@ class SearchBar(QWidget):
         self._show_problem(None)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
-        if (
+        if not (
             watched is self.edit
             and event.type() == QEvent.Type.KeyPress
             and isinstance(event, QKeyEvent)
-            and event.key() == Qt.Key.Key_Escape
-            and self.edit.text()
         ):
+            return super().eventFilter(watched, event)
+
+        if event.key() == Qt.Key.Key_Escape and self.edit.text():
             self.clear()
+            return True
+        if event.key() == Qt.Key.Key_Down:
+            self.down_pressed.emit()
             return True
         return super().eventFilter(watched, event)
 
