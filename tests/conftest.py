@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 
+import keyring
 import pytest
 
+from tests.keyrings import MemoryKeyring
 from vp_desk.sandbox.data import Dataset, generate_dataset
 from vp_desk.sandbox.server import SandboxServer
 
@@ -24,6 +26,20 @@ def sandbox_dataset() -> Dataset:
 
 @pytest.fixture(scope="session")
 def sandbox_server(sandbox_dataset: Dataset) -> Iterator[SandboxServer]:
-    """Serve ``sandbox_dataset`` on 127.0.0.1 for the whole session."""
-    with SandboxServer(sandbox_dataset) as server:
+    """Serve ``sandbox_dataset`` on 127.0.0.1 for the whole session, without a rate limit.
+
+    Tests page through whole stores in quick succession, which the default rate limit would
+    reject with 429; the rate-limit tests start sandboxes of their own.
+    """
+    with SandboxServer(sandbox_dataset, rate_limit=None) as server:
         yield server
+
+
+@pytest.fixture
+def memory_keyring() -> Iterator[MemoryKeyring]:
+    """Install a fresh in-memory keyring for the test and restore the previous one after."""
+    previous = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(previous)

@@ -25,10 +25,10 @@ from vp_desk.api.models import (
     ErrorCode,
     ErrorEnvelope,
 )
-from vp_desk.sandbox.app import RateLimit
 from vp_desk.sandbox.cli import main
 from vp_desk.sandbox.data import SHOWCASE_CUSTOMERS, Dataset, ShowcaseCustomer, Store
 from vp_desk.sandbox.database import SandboxDatabase
+from vp_desk.sandbox.ratelimit import RateLimit
 from vp_desk.sandbox.server import SandboxServer, SandboxStartError
 
 API = "/api/v1"
@@ -583,7 +583,7 @@ def test_unexpected_error_is_500_envelope(
 
 
 def test_rate_limit_answers_429(sandbox_dataset: Dataset, store: Store, other_store: Store) -> None:
-    limit = RateLimit(requests=2, period_seconds=3600)
+    limit = RateLimit(requests_per_second=0.01, burst=2)
     with (
         SandboxServer(sandbox_dataset, rate_limit=limit) as server,
         httpx.Client(base_url=server.base_url + API, timeout=10, trust_env=False) as limited,
@@ -595,8 +595,8 @@ def test_rate_limit_answers_429(sandbox_dataset: Dataset, store: Store, other_st
 
     assert [response.status_code for response in allowed] == [200, 200]
     message = error_of(over_limit, 429, ErrorCode.RATE_LIMITED)
-    assert "2 per 3600 seconds" in message
-    assert 3500 < int(over_limit.headers["retry-after"]) <= 3600
+    assert "0.01 requests per second in bursts of up to 2" in message
+    assert 90 < int(over_limit.headers["retry-after"]) <= 100
     assert other_key.status_code == 200
     error_of(no_key, 401, ErrorCode.UNAUTHORIZED)
 

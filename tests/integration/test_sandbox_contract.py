@@ -15,9 +15,9 @@ from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
 from vp_desk.api.models import Customer
-from vp_desk.sandbox.app import RateLimit
 from vp_desk.sandbox.data import Dataset, generate_dataset
 from vp_desk.sandbox.database import SandboxDatabase
+from vp_desk.sandbox.ratelimit import RateLimit
 from vp_desk.sandbox.server import SandboxServer
 
 SPEC_PATH = Path(__file__).resolve().parents[2] / "resources" / "openapi" / "customers-v1.yaml"
@@ -305,6 +305,35 @@ CASES = [
     Case("listCustomers", 400, "limit text", "/customers", {"limit": "ten"}),
     Case("listCustomers", 400, "offset negative", "/customers", {"offset": "-1"}),
     Case("listCustomers", 400, "search too long", "/customers", {"searchTerm": "{long_search}"}),
+    Case(
+        "listCustomers",
+        200,
+        "all filters and order",
+        "/customers",
+        {
+            "searchTerm": "{last_name}",
+            "phoneVerified": "true",
+            "emailVerified": "false",
+            "createdFrom": "2024-01-01T00:00:00Z",
+            "createdTo": "2026-12-31T23:59:59+01:00",
+            "sortBy": "updatedAt",
+            "sortOrder": "desc",
+        },
+    ),
+    Case("listCustomers", 200, "by email", "/customers", {"sortBy": "email"}),
+    Case("listCustomers", 400, "verified yes", "/customers", {"phoneVerified": "yes"}),
+    Case("listCustomers", 400, "verified empty", "/customers", {"emailVerified": ""}),
+    Case("listCustomers", 400, "date only", "/customers", {"createdFrom": "2025-01-01"}),
+    Case("listCustomers", 400, "no offset", "/customers", {"createdTo": "2025-01-01T00:00:00"}),
+    Case(
+        "listCustomers",
+        400,
+        "reversed range",
+        "/customers",
+        {"createdFrom": "2025-06-01T00:00:00Z", "createdTo": "2025-01-01T00:00:00Z"},
+    ),
+    Case("listCustomers", 400, "sort field", "/customers", {"sortBy": "age"}),
+    Case("listCustomers", 400, "sort order", "/customers", {"sortOrder": "up"}),
     *key_cases("listCustomers"),
     Case("getCustomerCart", 200, "cart", "/customers/{customer_id}/cart"),
     Case("getCustomerCart", 200, "no cart", "/customers/{no_cart_id}/cart"),
@@ -325,10 +354,15 @@ def sample(dataset: Dataset) -> Sample:
     return pick_sample(dataset)
 
 
+# High enough that no test here runs out of tokens, so that every response to a private key
+# carries the rate-limit headers and they are checked against the contract.
+GENEROUS_RATE_LIMIT = RateLimit(requests_per_second=10_000, burst=10_000)
+
+
 @pytest.fixture(scope="module")
 def client(dataset: Dataset) -> Iterator[httpx.Client]:
     with (
-        SandboxServer(dataset, host="127.0.0.1", port=0) as server,
+        SandboxServer(dataset, host="127.0.0.1", port=0, rate_limit=GENEROUS_RATE_LIMIT) as server,
         httpx.Client(base_url=server.base_url + API_PREFIX, timeout=10, trust_env=False) as client,
     ):
         yield client
@@ -344,18 +378,24 @@ def send(client: httpx.Client, sample: Sample, case: Case) -> httpx.Response:
     return client.get(case.path.format(**values), params=params, headers=headers)
 
 
+RATE_LIMIT_HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")
+
+
 @pytest.mark.parametrize("case", CASES, ids=str)
 def test_response_matches_contract(client: httpx.Client, sample: Sample, case: Case) -> None:
     response = send(client, sample, case)
 
     assert response.status_code == case.status, response.text
     assert contract_errors(case.operation_id, response) == []
+    # 401 and 403 are decided before the rate limit, so they carry no bucket state.
+    for name in RATE_LIMIT_HEADERS:
+        assert (name in response.headers) is (case.status not in (401, 403)), name
 
 
 @pytest.fixture(scope="module")
 def limited_client(dataset: Dataset, sample: Sample) -> Iterator[httpx.Client]:
-    """Connect to a second sandbox whose rate limit allows one request per hour and key."""
-    rate_limit = RateLimit(requests=1, period_seconds=3600)
+    """Connect to a second sandbox whose rate limit allows one request, then one per 1000 s."""
+    rate_limit = RateLimit(requests_per_second=0.001, burst=1)
     with (
         SandboxServer(dataset, host="127.0.0.1", port=0, rate_limit=rate_limit) as server,
         httpx.Client(base_url=server.base_url + API_PREFIX, timeout=10, trust_env=False) as client,
@@ -373,6 +413,27 @@ def test_rate_limited_response_matches_contract(
     response = send(limited_client, sample, case)
 
     assert response.status_code == 429, response.text
+    assert contract_errors(operation_id, response) == []
+
+
+@pytest.fixture(scope="module")
+def failing_client(dataset: Dataset) -> Iterator[httpx.Client]:
+    """Connect to a third sandbox that responds to every request with 503."""
+    with (
+        SandboxServer(dataset, host="127.0.0.1", port=0, fail_rate=1.0) as server,
+        httpx.Client(base_url=server.base_url + API_PREFIX, timeout=10, trust_env=False) as client,
+    ):
+        yield client
+
+
+@pytest.mark.parametrize("operation_id", VALID_REQUESTS)
+def test_unavailable_response_matches_contract(
+    failing_client: httpx.Client, sample: Sample, operation_id: str
+) -> None:
+    case = Case(operation_id, 503, "injected failure", *VALID_REQUESTS[operation_id])
+    response = send(failing_client, sample, case)
+
+    assert response.status_code == 503, response.text
     assert contract_errors(operation_id, response) == []
 
 
@@ -416,8 +477,8 @@ def test_cases_cover_every_documented_status() -> None:
         for operation in path_item.values():
             operation_id = operation["operationId"]
             operation_ids.add(operation_id)
-            # The two tests above produce 429 and 500 for every operation.
-            statuses = set(operation["responses"]) - {"429", "500"}
+            # The tests above produce 429, 500 and 503 for every operation.
+            statuses = set(operation["responses"]) - {"429", "500", "503"}
             if operation_id == "listCustomers":
                 # An empty result is a 200, so the list never returns 404.
                 statuses.discard("404")

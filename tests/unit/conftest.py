@@ -1,40 +1,7 @@
-"""Fixtures for unit tests: an in-memory keyring in place of the operating system's."""
+"""Unit-test helpers; the shared fixtures live in tests/conftest.py."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from tests.keyrings import MemoryKeyring
 
-import keyring
-import keyring.backend
-import keyring.errors
-import pytest
-
-
-class MemoryKeyring(keyring.backend.KeyringBackend):
-    """A keyring that keeps passwords in a dict for one test."""
-
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.passwords: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.passwords.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.passwords[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        if self.passwords.pop((service, username), None) is None:
-            raise keyring.errors.PasswordDeleteError(username)
-
-
-@pytest.fixture
-def memory_keyring() -> Iterator[MemoryKeyring]:
-    """Install a fresh in-memory keyring for the test and restore the previous one after."""
-    previous = keyring.get_keyring()
-    backend = MemoryKeyring()
-    keyring.set_keyring(backend)
-    yield backend
-    keyring.set_keyring(previous)
+__all__ = ["MemoryKeyring"]

@@ -6,7 +6,7 @@ import keyring
 import keyring.backends.fail
 import pytest
 
-from tests.unit.conftest import MemoryKeyring
+from tests.keyrings import MemoryKeyring
 from vp_desk.credentials import (
     KEYRING_SERVICE,
     KeyProblem,

@@ -25,7 +25,7 @@ SPEC_PATH = Path(__file__).resolve().parents[2] / "resources" / "openapi" / "cus
 # against; nothing is fetched from it.
 SPEC_URI = SPEC_PATH.as_uri()
 
-ERROR_STATUSES = {"400", "401", "403", "404", "429", "500"}
+ERROR_STATUSES = {"400", "401", "403", "404", "429", "500", "503"}
 DOCUMENTED_STATUSES = {"200"} | ERROR_STATUSES
 
 ERROR_CODE_OF_STATUS = {
@@ -35,7 +35,14 @@ ERROR_CODE_OF_STATUS = {
     "404": "NOT_FOUND",
     "429": "RATE_LIMITED",
     "500": "INTERNAL_ERROR",
+    "503": "SERVICE_UNAVAILABLE",
 }
+
+RATE_LIMIT_HEADERS = {"X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"}
+
+# Statuses whose requests may have reached the rate limit, so their responses carry its state.
+# 401 and 403 come before the limit, and 503 from a failure in front of the whole API.
+STATUSES_WITH_RATE_LIMIT_HEADERS = {"200", "400", "404", "429", "500"}
 
 
 @dataclass(frozen=True)
@@ -52,7 +59,19 @@ EXPECTED_OPERATIONS = [
     ExpectedOperation(
         "/customers",
         "listCustomers",
-        frozenset({("limit", "query"), ("offset", "query"), ("searchTerm", "query")}),
+        frozenset(
+            {
+                ("limit", "query"),
+                ("offset", "query"),
+                ("searchTerm", "query"),
+                ("phoneVerified", "query"),
+                ("emailVerified", "query"),
+                ("createdFrom", "query"),
+                ("createdTo", "query"),
+                ("sortBy", "query"),
+                ("sortOrder", "query"),
+            }
+        ),
         models.CustomerPageEnvelope,
     ),
     ExpectedOperation(
@@ -372,6 +391,12 @@ PARAMETER_SCHEMAS = {
     "limit": (False, {"type": "integer", "minimum": 1, "maximum": 100, "default": 50}),
     "offset": (False, {"type": "integer", "minimum": 0, "default": 0}),
     "searchTerm": (False, {"type": "string", "maxLength": 200}),
+    "phoneVerified": (False, {"type": "boolean"}),
+    "emailVerified": (False, {"type": "boolean"}),
+    "createdFrom": (False, {"type": "string", "format": "date-time"}),
+    "createdTo": (False, {"type": "string", "format": "date-time"}),
+    "sortBy": (False, {"$ref": "#/components/schemas/CustomerSortField"}),
+    "sortOrder": (False, {"$ref": "#/components/schemas/SortOrder"}),
 }
 
 
@@ -456,8 +481,30 @@ def test_rate_limited_response_requires_retry_after() -> None:
 
     assert header["required"] is True
     assert header["schema"]["type"] == "integer"
-    assert not validation_errors(f"{header_pointer}/schema", 30)
+    assert not validation_errors(f"{header_pointer}/schema", 1)
+    assert validation_errors(f"{header_pointer}/schema", 0)
     assert validation_errors(f"{header_pointer}/schema", -1)
+
+
+@pytest.mark.parametrize("expected", EXPECTED_OPERATIONS, ids=lambda op: op.operation_id)
+def test_rate_limit_headers_declared_where_limit_applies(expected: ExpectedOperation) -> None:
+    for status in DOCUMENTED_STATUSES:
+        response, _ = response_of(expected, status)
+        declared = set(response.get("headers", {})) & RATE_LIMIT_HEADERS
+
+        if status in STATUSES_WITH_RATE_LIMIT_HEADERS:
+            assert declared == RATE_LIMIT_HEADERS, status
+        else:
+            assert declared == set(), status
+
+
+@pytest.mark.parametrize("name", sorted(RATE_LIMIT_HEADERS))
+def test_rate_limit_header_is_optional_integer(name: str) -> None:
+    header = SPEC["components"]["headers"][name]
+
+    assert header["required"] is False
+    assert header["schema"]["type"] == "integer"
+    assert validation_errors(pointer_of("components", "headers", name, "schema"), -1)
 
 
 def test_document_has_examples_of_every_kind() -> None:
@@ -536,6 +583,37 @@ def test_cart_status_enum_equals_model() -> None:
 
 def test_error_code_enum_equals_model() -> None:
     assert SPEC["components"]["schemas"]["ErrorCode"]["enum"] == list(models.ErrorCode)
+
+
+def test_sort_field_enum_equals_model() -> None:
+    schema = SPEC["components"]["schemas"]["CustomerSortField"]
+
+    assert schema["enum"] == list(models.CustomerSortField)
+    assert schema["default"] == models.CustomerSortField.NAME
+
+
+def test_sort_order_enum_equals_model() -> None:
+    schema = SPEC["components"]["schemas"]["SortOrder"]
+
+    assert schema["enum"] == list(models.SortOrder)
+    assert schema["default"] == models.SortOrder.ASC
+
+
+@pytest.mark.parametrize(
+    ("value", "valid"),
+    [
+        ("2025-01-01T00:00:00Z", True),
+        ("2025-01-01T01:00:00+01:00", True),
+        ("2025-01-01T00:00:00.123456789Z", True),
+        ("2025-01-01", False),
+        ("2025-01-01T00:00:00", False),
+        ("yesterday", False),
+    ],
+)
+def test_created_bound_is_date_time_with_offset(value: str, valid: bool) -> None:
+    errors = validation_errors("/components/parameters/CreatedFrom/schema", value)
+
+    assert (not errors) is valid, errors
 
 
 def test_no_schema_forbids_unknown_fields() -> None:

@@ -163,3 +163,20 @@ class ErrorCode(StrEnum):
     NOT_FOUND = "NOT_FOUND"
     RATE_LIMITED = "RATE_LIMITED"
     INTERNAL_ERROR = "INTERNAL_ERROR"
+    SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
+
+
+class CustomerSortField(StrEnum):
+    """Fields that the customer list can be sorted by, as the ``sortBy`` parameter names them."""
+
+    NAME = "name"
+    EMAIL = "email"
+    CREATED_AT = "createdAt"
+    UPDATED_AT = "updatedAt"
+
+
+class SortOrder(StrEnum):
+    """Direction of the customer list, as the ``sortOrder`` parameter names it."""
+
+    ASC = "asc"
+    DESC = "desc"

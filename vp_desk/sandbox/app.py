@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 import logging
-import math
-import re
-import threading
-import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from uuid import UUID
 
 from starlette.applications import Starlette
-from starlette.datastructures import QueryParams
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -20,27 +15,20 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from vp_desk.api.models import ErrorCode, ErrorDetail, ErrorEnvelope, Pagination
+from vp_desk.api.models import ErrorCode, Pagination
+from vp_desk.sandbox import parameters
+from vp_desk.sandbox.controls import API_KEY_HEADER, ControlsMiddleware, SandboxControls
 from vp_desk.sandbox.database import SandboxDatabase
+from vp_desk.sandbox.errors import ApiError, error_response, json_response
+from vp_desk.sandbox.ratelimit import RateLimitDecision
 
 logger = logging.getLogger(__name__)
 
 BASE_PATH = "/api/v1"
-API_KEY_HEADER = "X-API-Key"
-DEFAULT_LIMIT = 50
-MAX_LIMIT = 100
-MAX_OFFSET = 2**63 - 1
-"""Largest offset that SQLite accepts, its 64-bit signed integer maximum."""
-MAX_SEARCH_TERM_LENGTH = 200
-MAX_EMAIL_LENGTH = 254
 
-_GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
-_E164 = re.compile(r"\+[1-9][0-9]{6,14}")
-# MAX_OFFSET has 19 digits, so a longer number can only fail, and fails as an invalid integer.
-_INTEGER = re.compile(r"-?[0-9]{1,20}")
-_EXAMPLE_GUID = "2d5d67f3-d493-428e-b315-866868e383f0"
-_EXAMPLE_PHONE = "+442079460958"
-_QUOTED_VALUE_MAX = 60
+# The rate-limit decision of a request, kept in its ASGI scope's "state" for the middleware
+# that adds its headers to whichever response the request gets.
+_RATE_LIMIT_STATE = "vp_desk_rate_limit"
 
 _STATUS_CODES: Mapping[int, ErrorCode] = {
     400: ErrorCode.INVALID_PARAMETER,
@@ -50,201 +38,24 @@ _STATUS_CODES: Mapping[int, ErrorCode] = {
     # ErrorCode has no code of its own for a wrong method, and the path does exist.
     405: ErrorCode.NOT_FOUND,
     429: ErrorCode.RATE_LIMITED,
+    503: ErrorCode.SERVICE_UNAVAILABLE,
 }
-
-
-class ApiError(Exception):
-    """A failure that the API reports with a status code and the error envelope."""
-
-    def __init__(
-        self,
-        status_code: int,
-        code: ErrorCode,
-        message: str,
-        headers: Mapping[str, str] | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.status_code = status_code
-        self.code = code
-        self.message = message
-        self.headers = dict(headers or {})
-
-
-@dataclass(frozen=True, slots=True)
-class RateLimit:
-    """A cap of ``requests`` per API key in each fixed window of ``period_seconds``."""
-
-    requests: int
-    period_seconds: float = 60.0
-
-    def __post_init__(self) -> None:
-        if self.requests < 1:
-            raise ValueError(f"requests must be 1 or more, got {self.requests}.")
-        if not self.period_seconds > 0:
-            raise ValueError(f"period_seconds must be positive, got {self.period_seconds}.")
-
-
-class _RateLimiter:
-    """Request counts per API key, in fixed windows that start at each key's first request."""
-
-    def __init__(self, limit: RateLimit) -> None:
-        self._limit = limit
-        self._windows: dict[str, tuple[float, int]] = {}
-        self._lock = threading.Lock()
-
-    def check(self, api_key: str) -> None:
-        """Count one request of the key; raise a 429 ApiError once the window is used up."""
-        now = time.monotonic()
-        with self._lock:
-            start, count = self._windows.get(api_key, (now, 0))
-            if now - start >= self._limit.period_seconds:
-                start, count = now, 0
-            if count >= self._limit.requests:
-                retry_after = math.ceil(start + self._limit.period_seconds - now)
-                raise ApiError(
-                    429,
-                    ErrorCode.RATE_LIMITED,
-                    f"Too many requests: this API key may send {self._limit.requests} per "
-                    f"{self._limit.period_seconds:g} seconds; retry in {retry_after} seconds.",
-                    {"Retry-After": str(retry_after)},
-                )
-            self._windows[api_key] = (start, count + 1)
-
-
-# --- Responses ------------------------------------------------------------------------------
-
-
-def _json_response(
-    body: str, status_code: int = 200, headers: Mapping[str, str] | None = None
-) -> Response:
-    all_headers = {"Cache-Control": "no-store", **(headers or {})}
-    return Response(body, status_code, all_headers, media_type="application/json")
 
 
 def _success(data_json: str) -> Response:
     # data_json is the output of a wire model's model_dump_json, stored or made per request.
-    return _json_response(f'{{"success":true,"data":{data_json}}}')
-
-
-def error_response(
-    status_code: int, code: ErrorCode, message: str, headers: Mapping[str, str] | None = None
-) -> Response:
-    """Return the error envelope response with this status code, error code and message."""
-    envelope = ErrorEnvelope(error=ErrorDetail(code=code, message=message))
-    return _json_response(envelope.model_dump_json(), status_code, headers)
-
-
-def _quote(value: str) -> str:
-    """Return the value as a Python literal, cut short, so spaces and control codes show."""
-    if len(value) > _QUOTED_VALUE_MAX:
-        return repr(value[: _QUOTED_VALUE_MAX - 3]) + "..."
-    return repr(value)
-
-
-# --- Parameters -----------------------------------------------------------------------------
-
-
-def _single_value(query: QueryParams, name: str) -> str | None:
-    values = query.getlist(name)
-    if len(values) > 1:
-        raise _invalid(f"{name} must be given once, got {len(values)} values.")
-    return values[0] if values else None
-
-
-def _invalid(message: str) -> ApiError:
-    return ApiError(400, ErrorCode.INVALID_PARAMETER, message)
-
-
-def _integer_parameter(
-    query: QueryParams, name: str, default: int, minimum: int, maximum: int
-) -> int:
-    raw = _single_value(query, name)
-    if raw is None:
-        return default
-
-    # MAX_OFFSET is a storage limit rather than part of the contract, so it is named only to
-    # a request that exceeds it.
-    if maximum == MAX_OFFSET:
-        rule = f"{minimum} or more"
-        integer_rule = f"an integer of {rule}"
-    else:
-        rule = f"between {minimum} and {maximum}"
-        integer_rule = f"an integer {rule}"
-
-    if _INTEGER.fullmatch(raw) is None:
-        raise _invalid(f"{name} must be {integer_rule}, got {_quote(raw)}.")
-    value = int(raw)
-    if value > maximum == MAX_OFFSET:
-        raise _invalid(f"{name} must be at most {maximum}, got {value}.")
-    if not minimum <= value <= maximum:
-        raise _invalid(f"{name} must be {rule}, got {value}.")
-    return value
-
-
-def _search_term(query: QueryParams) -> str | None:
-    raw = _single_value(query, "searchTerm")
-    if raw is None:
-        return None
-    if len(raw) > MAX_SEARCH_TERM_LENGTH:
-        raise _invalid(
-            f"searchTerm must be at most {MAX_SEARCH_TERM_LENGTH} characters, got {len(raw)}."
-        )
-    return raw.strip() or None
-
-
-def _customer_id(request: Request) -> UUID:
-    raw = str(request.path_params["customerId"])
-    if _GUID.fullmatch(raw) is None:
-        raise _invalid(f"customerId must be a GUID such as {_EXAMPLE_GUID}, got {_quote(raw)}.")
-    return UUID(raw)
-
-
-def _phone_number(query: QueryParams) -> str:
-    raw = _single_value(query, "phoneNumber")
-    if raw is None:
-        raise _invalid(f"phoneNumber is required, in E.164 format such as {_EXAMPLE_PHONE}.")
-    if _E164.fullmatch(raw) is not None:
-        return raw
-
-    message = f"phoneNumber must be in E.164 format such as {_EXAMPLE_PHONE}, got {_quote(raw)}."
-    if raw.startswith(" ") and _E164.fullmatch("+" + raw[1:]) is not None:
-        # A + left unencoded in a query string decodes to a space, as form encoding defines.
-        message += " Send the + percent-encoded as %2B."
-    raise _invalid(message)
-
-
-def _email_problem(email: str) -> str | None:
-    if len(email) > MAX_EMAIL_LENGTH:
-        return f"must be at most {MAX_EMAIL_LENGTH} characters"
-    if any(char.isspace() or not char.isprintable() for char in email):
-        return "must not contain whitespace or control characters"
-    local_part, at, domain = email.partition("@")
-    if not at or "@" in domain:
-        return "must contain exactly one @"
-    if not local_part or not domain:
-        return "must have text before and after the @"
-    return None
-
-
-def _email(query: QueryParams) -> str:
-    raw = _single_value(query, "email")
-    if raw is None:
-        raise _invalid("email is required, for example email=name@example.com.")
-    problem = _email_problem(raw)
-    if problem is not None:
-        raise _invalid(f"email {problem}, got {_quote(raw)}.")
-    return raw
+    return json_response(f'{{"success":true,"data":{data_json}}}')
 
 
 # --- Endpoints ------------------------------------------------------------------------------
 
 
 class _CustomersApi:
-    """The endpoints, bound to one database and an optional rate limit."""
+    """The endpoints, bound to one database and the controls that hold the rate limit."""
 
-    def __init__(self, database: SandboxDatabase, rate_limit: RateLimit | None) -> None:
+    def __init__(self, database: SandboxDatabase, controls: SandboxControls) -> None:
         self._database = database
-        self._rate_limiter = None if rate_limit is None else _RateLimiter(rate_limit)
+        self._controls = controls
 
     def _authorize(self, request: Request) -> UUID:
         """Return the store of the request's private API key, or raise 401, 403 or 429."""
@@ -268,13 +79,20 @@ class _CustomersApi:
                 ErrorCode.FORBIDDEN,
                 "Public keys cannot read customers; use the store's private API key.",
             )
-        if self._rate_limiter is not None:
-            self._rate_limiter.check(api_key)
+        self._check_rate_limit(request, api_key)
         return owner.store_id
+
+    def _check_rate_limit(self, request: Request, api_key: str) -> None:
+        decision = self._controls.take_token(api_key)
+        if decision is None:
+            return
+        request.scope.setdefault("state", {})[_RATE_LIMIT_STATE] = decision
+        if not decision.allowed:
+            raise _rate_limited(decision)
 
     async def get_customer(self, request: Request) -> Response:
         store_id = self._authorize(request)
-        customer_id = _customer_id(request)
+        customer_id = parameters.customer_id(request)
         customer_json = self._database.get_customer(store_id, customer_id)
         if customer_json is None:
             raise _customer_not_found(customer_id)
@@ -282,7 +100,7 @@ class _CustomersApi:
 
     async def find_by_phone(self, request: Request) -> Response:
         store_id = self._authorize(request)
-        phone_number = _phone_number(request.query_params)
+        phone_number = parameters.phone_number(request.query_params)
         customer_json = self._database.find_by_phone(store_id, phone_number)
         if customer_json is None:
             raise ApiError(
@@ -292,7 +110,7 @@ class _CustomersApi:
 
     async def find_by_email(self, request: Request) -> Response:
         store_id = self._authorize(request)
-        email = _email(request.query_params)
+        email = parameters.email(request.query_params)
         customer_json = self._database.find_by_email(store_id, email)
         if customer_json is None:
             raise ApiError(404, ErrorCode.NOT_FOUND, f"No customer has the e-mail {email}.")
@@ -301,11 +119,13 @@ class _CustomersApi:
     async def list_customers(self, request: Request) -> Response:
         store_id = self._authorize(request)
         query = request.query_params
-        limit = _integer_parameter(query, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
-        offset = _integer_parameter(query, "offset", 0, 0, MAX_OFFSET)
-        search_term = _search_term(query)
+        limit = parameters.integer_parameter(
+            query, "limit", parameters.DEFAULT_LIMIT, 1, parameters.MAX_LIMIT
+        )
+        offset = parameters.integer_parameter(query, "offset", 0, 0, parameters.MAX_OFFSET)
+        criteria = parameters.list_criteria(query)
 
-        listing = self._database.list_customers(store_id, limit, offset, search_term)
+        listing = self._database.list_customers(store_id, limit, offset, criteria)
         pagination = Pagination(
             limit=limit,
             offset=offset,
@@ -319,7 +139,7 @@ class _CustomersApi:
 
     async def get_cart(self, request: Request) -> Response:
         store_id = self._authorize(request)
-        customer_id = _customer_id(request)
+        customer_id = parameters.customer_id(request)
         lookup = self._database.get_cart(store_id, customer_id)
         if lookup is None:
             raise _customer_not_found(customer_id)
@@ -329,6 +149,18 @@ class _CustomersApi:
 def _customer_not_found(customer_id: UUID) -> ApiError:
     # A customer of another store gets this same message, so ids never leak across stores.
     return ApiError(404, ErrorCode.NOT_FOUND, f"Customer {customer_id} was not found.")
+
+
+def _rate_limited(decision: RateLimitDecision) -> ApiError:
+    seconds = decision.retry_after_seconds
+    return ApiError(
+        429,
+        ErrorCode.RATE_LIMITED,
+        f"Too many requests: this API key may send {decision.requests_per_second:g} requests "
+        f"per second in bursts of up to {decision.limit}; retry in {seconds} "
+        f"second{'' if seconds == 1 else 's'}.",
+        {"Retry-After": str(seconds)},
+    )
 
 
 # --- Error handling -------------------------------------------------------------------------
@@ -396,12 +228,41 @@ class _InternalErrorMiddleware:
             await response(scope, receive, send)
 
 
-def create_app(database: SandboxDatabase, *, rate_limit: RateLimit | None = None) -> Starlette:
+class _RateLimitHeadersMiddleware:
+    """Middleware that adds the X-RateLimit headers to the response of a rate-limited request.
+
+    Only requests whose private key passed the checks reach the rate limit, so responses of
+    401, 403 and failures before the key check carry no such headers.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self._app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            decision = scope.get("state", {}).get(_RATE_LIMIT_STATE)
+            if message["type"] == "http.response.start" and decision is not None:
+                headers = MutableHeaders(scope=message)
+                for name, value in decision.headers().items():
+                    headers[name] = value
+            await send(message)
+
+        await self._app(scope, receive, send_with_headers)
+
+
+def create_app(database: SandboxDatabase, controls: SandboxControls | None = None) -> Starlette:
     """Create the Customers API application over the database.
 
-    The caller keeps ownership of the database and closes it after the application stops.
+    ``controls`` sets latency, injected failures and the rate limit, and logs each request;
+    without it, the application adds nothing and limits nothing.  The caller keeps ownership
+    of the database and closes it after the application stops.
     """
-    api = _CustomersApi(database, rate_limit)
+    controls = controls or SandboxControls()
+    api = _CustomersApi(database, controls)
     customers = f"{BASE_PATH}/customers"
     routes = [
         Route(customers, api.list_customers, methods=["GET"]),
@@ -413,7 +274,11 @@ def create_app(database: SandboxDatabase, *, rate_limit: RateLimit | None = None
     ]
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(_InternalErrorMiddleware)],
+        middleware=[
+            Middleware(ControlsMiddleware, controls=controls),
+            Middleware(_RateLimitHeadersMiddleware),
+            Middleware(_InternalErrorMiddleware),
+        ],
         exception_handlers={
             ApiError: _handle_api_error,
             HTTPException: _handle_http_exception,

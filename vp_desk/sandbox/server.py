@@ -10,14 +10,18 @@ import socket
 import sys
 import threading
 import time
+from collections.abc import Callable
 from types import TracebackType
 from typing import Self
 
 import uvicorn
+from starlette.types import ASGIApp
 
-from vp_desk.sandbox.app import RateLimit, create_app
+from vp_desk.sandbox.app import create_app
+from vp_desk.sandbox.controls import LatencySetting, RequestLogEntry, SandboxControls
 from vp_desk.sandbox.data import Dataset
 from vp_desk.sandbox.database import SandboxDatabase
+from vp_desk.sandbox.ratelimit import DEFAULT_RATE_LIMIT, RateLimit
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +50,9 @@ class SandboxServer:
     """Serves a dataset over real HTTP on a local port until stop() is called.
 
     The sandbox returns demo data to anyone with its test keys, so it binds only loopback
-    addresses unless ``allow_remote`` is true.
+    addresses unless ``allow_remote`` is true.  Like the platform, it limits each private key
+    to DEFAULT_RATE_LIMIT unless given another rate limit or None.  Tests and demos can slow
+    it down, make it fail, take it offline and read its request log while it serves.
     """
 
     def __init__(
@@ -56,12 +62,18 @@ class SandboxServer:
         port: int = 0,
         *,
         allow_remote: bool = False,
-        rate_limit: RateLimit | None = None,
+        rate_limit: RateLimit | None = DEFAULT_RATE_LIMIT,
+        latency: LatencySetting = 0.0,
+        fail_rate: float = 0.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         """Prepare a server for ``host`` and ``port``; port 0 takes a free port at start().
 
-        Raises ValueError for a port outside 0-65535, or for a host that is not a loopback
-        address while ``allow_remote`` is false.
+        ``rate_limit`` None serves every request; ``latency`` and ``fail_rate`` are as
+        set_latency and set_fail_rate take them.  ``clock`` returns the seconds by which the
+        rate limit refills its buckets, so a test can stop time.  Raises ValueError for a port
+        outside 0-65535, for a host that is not a loopback address while ``allow_remote`` is
+        false, and for an invalid latency or fail rate.
         """
         if not 0 <= port <= 65535:
             raise ValueError(f"port must be between 0 and 65535, got {port}.")
@@ -73,13 +85,14 @@ class SandboxServer:
         self._dataset = dataset
         self._host = host
         self._requested_port = port
-        self._rate_limit = rate_limit
+        self._controls = SandboxControls(
+            latency=latency, fail_rate=fail_rate, rate_limit=rate_limit, clock=clock
+        )
         self._port: int | None = None
-        self._socket: socket.socket | None = None
         self._database: SandboxDatabase | None = None
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
-        self._thread_error: BaseException | None = None
+        self._app: ASGIApp | None = None
+        self._listener: _Listener | None = None
+        self._stopped = False
 
     @property
     def base_url(self) -> str:
@@ -91,32 +104,38 @@ class SandboxServer:
             host = f"[{host}]"
         return f"http://{host}:{self._port}"
 
+    @property
+    def is_online(self) -> bool:
+        """Whether the server accepts connections: started, not stopped and not offline."""
+        return self._listener is not None
+
     def start(self) -> None:
         """Bind the port, start serving in a daemon thread, and return once it accepts connections.
 
         Raises SandboxStartError when the port is taken or the server does not start within
         STARTUP_TIMEOUT_SECONDS, and RuntimeError when the server was already started.
         """
-        if self._thread is not None:
+        if self._app is not None or self._stopped:
             raise RuntimeError("The sandbox server was already started; create a new one.")
 
-        self._socket = self._bind()
+        sock = self._bind(self._requested_port)
         try:
             self._database = SandboxDatabase(self._dataset)
-            server, thread = self._start_thread(self._socket, self._database)
-            self._wait_until_started(server, thread)
+            self._app = create_app(self._database, self._controls)
+            self._listener = _Listener.start(self._app, sock, self._port)
         except BaseException:
+            sock.close()
             self.stop()
             raise
         logger.info(
             "Sandbox serving %d customers at %s", len(self._dataset.customers), self.base_url
         )
 
-    def _bind(self) -> socket.socket:
+    def _bind(self, port: int) -> socket.socket:
         host = self._host.strip("[]")
         try:
             address_info = socket.getaddrinfo(
-                host, self._requested_port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+                host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
             )
         except socket.gaierror as exc:
             raise SandboxStartError(f"Cannot resolve host {self._host!r}: {exc}.") from exc
@@ -135,83 +154,87 @@ class SandboxServer:
             sock.close()
             if exc.errno == errno.EADDRINUSE:
                 raise SandboxStartError(
-                    f"Port {self._requested_port} on {self._host} is already in use; "
+                    f"Port {port} on {self._host} is already in use; "
                     "choose another port, or 0 for any free port."
                 ) from exc
-            raise SandboxStartError(
-                f"Cannot listen on {self._host}:{self._requested_port}: {exc}"
-            ) from exc
+            raise SandboxStartError(f"Cannot listen on {self._host}:{port}: {exc}") from exc
 
         self._port = int(sock.getsockname()[1])
         return sock
 
-    def _start_thread(
-        self, sock: socket.socket, database: SandboxDatabase
-    ) -> tuple[uvicorn.Server, threading.Thread]:
-        config = uvicorn.Config(
-            create_app(database, rate_limit=self._rate_limit),
-            # Without log_config, uvicorn leaves the process's logging set-up alone and only
-            # sets the level of its own loggers.
-            log_config=None,
-            log_level="warning",
-            access_log=False,
-            lifespan="off",
-            timeout_graceful_shutdown=_GRACEFUL_SHUTDOWN_SECONDS,
-        )
-        server = uvicorn.Server(config)
-        thread = threading.Thread(
-            target=self._serve,
-            args=(server, sock),
-            name=f"sandbox-server-{self._port}",
-            daemon=True,
-        )
-        self._server, self._thread = server, thread
-        thread.start()
-        return server, thread
+    def go_offline(self) -> None:
+        """Close the listening socket and every open connection, so that clients fail.
 
-    def _serve(self, server: uvicorn.Server, sock: socket.socket) -> None:
+        New connections are refused, and requests in progress end without a response.  The
+        database, the controls and the request log stay.  Does nothing when already offline;
+        raises RuntimeError before start() or after stop().
+        """
+        self._check_running("go offline")
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            listener.stop(abort_connections=True)
+            logger.info("Sandbox at %s is offline", self.base_url)
+
+    def go_online(self) -> None:
+        """Listen again on the same port after go_offline(); does nothing when online.
+
+        Raises SandboxStartError when another program took the port meanwhile, and
+        RuntimeError before start() or after stop().
+        """
+        self._check_running("go online")
+        if self._listener is not None or self._app is None:
+            return
+        assert self._port is not None
+        sock = self._bind(self._port)
         try:
-            # asyncio.run gives the thread a loop of its own, never one of the caller's.
-            asyncio.run(server.serve(sockets=[sock]))
-        except BaseException as exc:
-            # Kept for start() to report; uvicorn calls sys.exit when its start-up fails.
-            self._thread_error = exc
-            logger.exception("The sandbox server thread failed")
+            self._listener = _Listener.start(self._app, sock, self._port)
+        except BaseException:
+            sock.close()
+            raise
+        logger.info("Sandbox at %s is online again", self.base_url)
 
-    def _wait_until_started(self, server: uvicorn.Server, thread: threading.Thread) -> None:
-        deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
-        while not server.started:
-            if not thread.is_alive():
-                raise SandboxStartError(
-                    f"The sandbox server stopped during start-up: {self._thread_error!r}"
-                )
-            if time.monotonic() > deadline:
-                raise SandboxStartError(
-                    f"The sandbox server did not start within {STARTUP_TIMEOUT_SECONDS:g} s."
-                )
-            time.sleep(_POLL_SECONDS)
+    def _check_running(self, action: str) -> None:
+        if self._app is None or self._stopped:
+            raise RuntimeError(f"The sandbox server can only {action} between start() and stop().")
+
+    def set_latency(self, latency: LatencySetting) -> None:
+        """Wait this many seconds before handling each request, or as many as the function returns.
+
+        The function receives a SandboxRequest and runs on the server's thread.  A client that
+        disconnects during the wait gets no response, and the log marks its request.  Raises
+        ValueError for a negative or infinite number of seconds.
+        """
+        self._controls.set_latency(latency)
+
+    def set_fail_rate(self, fail_rate: float) -> None:
+        """Respond to this share of requests, from 0 to 1, with 503 SERVICE_UNAVAILABLE."""
+        self._controls.set_fail_rate(fail_rate)
+
+    def set_rate_limit(self, rate_limit: RateLimit | None) -> None:
+        """Limit each private API key from now on, every bucket full, or stop limiting with None."""
+        self._controls.set_rate_limit(rate_limit)
+
+    def request_log(self) -> list[RequestLogEntry]:
+        """Return the requests received so far, oldest first, up to the last MAX_LOG_ENTRIES.
+
+        A request is in the log before its client can read any of the response.  A request
+        that gets no response appears once the sandbox stops handling it.
+        """
+        return self._controls.request_log()
+
+    def clear_request_log(self) -> None:
+        """Forget every logged request."""
+        self._controls.clear_request_log()
 
     def stop(self) -> None:
         """Stop serving, join the thread and close the database; later calls do nothing.
 
         Raises RuntimeError when the thread is still running after STOP_TIMEOUT_SECONDS.
         """
-        thread, server = self._thread, self._server
-        if server is not None:
-            server.should_exit = True
-        if thread is not None and thread.is_alive():
-            thread.join(STOP_TIMEOUT_SECONDS / 2)
-            if thread.is_alive() and server is not None:
-                server.force_exit = True
-                thread.join(STOP_TIMEOUT_SECONDS / 2)
-            if thread.is_alive():
-                raise RuntimeError(
-                    f"The sandbox server thread did not stop within {STOP_TIMEOUT_SECONDS:g} s."
-                )
-
-        if self._socket is not None:
-            self._socket.close()
-            self._socket = None
+        self._stopped = True
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            listener.stop(abort_connections=False)
         if self._database is not None:
             self._database.close()
             self._database = None
@@ -227,3 +250,101 @@ class SandboxServer:
         traceback: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+class _Listener:
+    """One uvicorn server on one listening socket, run by its own thread and event loop."""
+
+    def __init__(self, server: uvicorn.Server, sock: socket.socket, port: int | None) -> None:
+        self._server = server
+        self._socket = sock
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(
+            target=self._serve, name=f"sandbox-server-{port}", daemon=True
+        )
+
+    @classmethod
+    def start(cls, app: ASGIApp, sock: socket.socket, port: int | None) -> _Listener:
+        """Serve ``app`` on the bound socket and return once it accepts connections.
+
+        Raises SandboxStartError when the server does not start within STARTUP_TIMEOUT_SECONDS.
+        """
+        config = uvicorn.Config(
+            app,
+            # Without log_config, uvicorn leaves the process's logging set-up alone and only
+            # sets the level of its own loggers.
+            log_config=None,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            timeout_graceful_shutdown=_GRACEFUL_SHUTDOWN_SECONDS,
+        )
+        listener = cls(uvicorn.Server(config), sock, port)
+        listener._thread.start()
+        try:
+            listener._wait_until_started()
+        except BaseException:
+            listener.stop(abort_connections=True)
+            raise
+        return listener
+
+    def _serve(self) -> None:
+        try:
+            # asyncio.run gives the thread a loop of its own, never one of the caller's.
+            asyncio.run(self._run())
+        except BaseException as exc:
+            # Kept for start() to report; uvicorn calls sys.exit when its start-up fails.
+            self._error = exc
+            logger.exception("The sandbox server thread failed")
+
+    async def _run(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        await self._server.serve(sockets=[self._socket])
+
+    def _wait_until_started(self) -> None:
+        deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
+        while not self._server.started:
+            if not self._thread.is_alive():
+                raise SandboxStartError(
+                    f"The sandbox server stopped during start-up: {self._error!r}"
+                )
+            if time.monotonic() > deadline:
+                raise SandboxStartError(
+                    f"The sandbox server did not start within {STARTUP_TIMEOUT_SECONDS:g} s."
+                )
+            time.sleep(_POLL_SECONDS)
+
+    def stop(self, *, abort_connections: bool) -> None:
+        """Stop serving and join the thread, cutting open connections first if asked.
+
+        Raises RuntimeError when the thread is still running after STOP_TIMEOUT_SECONDS.
+        """
+        loop, server, thread = self._loop, self._server, self._thread
+        if abort_connections and loop is not None and thread.is_alive():
+            cut = asyncio.run_coroutine_threadsafe(_close_connections(server), loop)
+            cut.result(STOP_TIMEOUT_SECONDS)
+
+        server.should_exit = True
+        if thread.is_alive():
+            thread.join(STOP_TIMEOUT_SECONDS / 2)
+            if thread.is_alive():
+                server.force_exit = True
+                thread.join(STOP_TIMEOUT_SECONDS / 2)
+            if thread.is_alive():
+                raise RuntimeError(
+                    f"The sandbox server thread did not stop within {STOP_TIMEOUT_SECONDS:g} s."
+                )
+        self._socket.close()
+
+
+async def _close_connections(server: uvicorn.Server) -> None:
+    """Stop accepting connections and abort every open one, as a network outage would.
+
+    NOTE: uses the attributes servers and server_state.connections of uvicorn 0.55's Server,
+    which are not documented; uvicorn's own shutdown would let requests in progress finish.
+    """
+    for listening_server in server.servers:
+        listening_server.close()
+    for connection in list(server.server_state.connections):
+        connection.transport.abort()
