@@ -21,6 +21,7 @@ from vp_desk.api.errors import (
     UnauthorizedError,
 )
 from vp_desk.api.models import Customer
+from vp_desk.api.queries import CustomerListQuery
 from vp_desk.sandbox.data import Dataset, Store
 from vp_desk.sandbox.server import SandboxServer
 
@@ -187,7 +188,7 @@ def test_list_customers_with_search_term(
     page = call(
         sandbox_server.base_url,
         store.api_key,
-        lambda c: c.list_customers(limit=100, search_term=term),
+        lambda c: c.list_customers(CustomerListQuery(search_term=term), limit=100),
     )
 
     assert expected.id in {customer.id for customer in page.customers}
@@ -274,7 +275,7 @@ def test_long_search_term_is_bad_request(sandbox_server: SandboxServer, store: S
         call(
             sandbox_server.base_url,
             store.api_key,
-            lambda c: c.list_customers(search_term="x" * 201),
+            lambda c: c.list_customers(CustomerListQuery(search_term="x" * 201)),
         )
 
     assert "searchTerm" in caught.value.server_message

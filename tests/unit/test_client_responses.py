@@ -21,6 +21,7 @@ from vp_desk.api.errors import (
     ServerError,
     UnauthorizedError,
 )
+from vp_desk.api.retry import NO_RETRIES
 
 CUSTOMER_ID = "123e4567-e89b-12d3-a456-426614174000"
 CUSTOMER = {
@@ -39,11 +40,13 @@ Handler = Callable[[httpx.Request], httpx.Response]
 
 
 def fetch_customer(handler: Handler) -> Any:
-    """Run one get_customer call against ``handler`` and return the customer."""
+    """Run one get_customer call against ``handler``, without retries, and return the customer."""
 
     async def scenario() -> Any:
         transport = httpx.MockTransport(handler)
-        async with CustomersClient("http://127.0.0.1:9", "sk_test_key", transport=transport) as c:
+        async with CustomersClient(
+            "http://127.0.0.1:9", "sk_test_key", retry_policy=NO_RETRIES, transport=transport
+        ) as c:
             return await c.get_customer(CUSTOMER_ID)
 
     return asyncio.run(scenario())

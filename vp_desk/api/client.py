@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-import time
-from collections.abc import Mapping
+import random
+import ssl
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from types import TracebackType
@@ -12,10 +15,12 @@ from typing import Self
 from uuid import UUID
 
 import httpx
+import truststore
 from pydantic import BaseModel, ValidationError
 
 from vp_desk import __version__
 from vp_desk.api.errors import (
+    ApiError,
     ApiStatusError,
     InvalidResponseError,
     NetworkError,
@@ -31,6 +36,19 @@ from vp_desk.api.models import (
     CustomerPageEnvelope,
     ErrorEnvelope,
 )
+from vp_desk.api.queries import CustomerListQuery
+from vp_desk.api.retry import (
+    DEFAULT_RETRY_POLICY,
+    Clock,
+    RetryNotice,
+    RetryPolicy,
+    SystemClock,
+    is_certificate_failure,
+    retry_reason_for_exception,
+    retry_reason_for_status,
+)
+from vp_desk.api.throttle import DEFAULT_BURST, DEFAULT_REQUESTS_PER_SECOND, TokenBucket
+from vp_desk.config import is_loopback_host
 
 logger = logging.getLogger("vp_desk.api")
 
@@ -49,9 +67,19 @@ PAGE_LIMIT_MAX = 100
 class CustomersClient:
     """Reads customers and carts of the store that the API key belongs to.
 
-    One instance holds one ``httpx.AsyncClient`` for its whole life, because building a client
-    loads the CA bundle and costs tens of milliseconds. Close it with ``aclose()`` or
-    ``async with``.
+    One instance uses one ``httpx.AsyncClient`` for its whole life, because building a client
+    sets up TLS and costs tens of milliseconds. Close it with ``aclose()`` or ``async with``.
+
+    Every call is a GET that ``retry_policy`` may send up to ``max_attempts`` times, within the
+    policy's deadline: after a connection failure, a read timeout, or a 502, 503 or 504, it
+    waits a random backoff, and after a 429 the ``Retry-After`` time. Before each retry it
+    calls ``on_retry``. All calls of one client share a token bucket of
+    ``requests_per_second`` with bursts of ``burst`` requests, so that fast typing stays under
+    the server's rate limit. ``clock`` and ``jitter`` (uniform in [0, 1)) are replaceable so
+    that tests need not wait.
+
+    ``transport`` is for tests: httpx ignores the proxy settings of the environment for a
+    client built with one.
     """
 
     def __init__(
@@ -60,17 +88,39 @@ class CustomersClient:
         api_key: str,
         *,
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        retry_policy: RetryPolicy = DEFAULT_RETRY_POLICY,
+        requests_per_second: float = DEFAULT_REQUESTS_PER_SECOND,
+        burst: int = DEFAULT_BURST,
+        on_retry: Callable[[RetryNotice], None] | None = None,
+        clock: Clock | None = None,
+        jitter: Callable[[], float] = random.random,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
+        """Prepare a client; no connection is opened before the first call.
+
+        Raises ValueError for an empty key, or for a base URL that is not https:// or
+        http:// to this machine, because the key travels in a request header.
+        """
         if not api_key:
             raise ValueError("The API key is empty.")
+        api_root, loopback = _api_root(base_url)
 
-        # Connection failures before any byte is sent are safe to retry for every request.
-        transport = transport or httpx.AsyncHTTPTransport(retries=1)
+        self._retry_policy = retry_policy
+        self._on_retry = on_retry
+        self._clock = clock or SystemClock()
+        self._jitter = jitter
+        self._throttle = TokenBucket(requests_per_second, burst, clock=self._clock)
+        self._ssl_context = truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         self._http = httpx.AsyncClient(
-            base_url=base_url.rstrip("/") + API_PREFIX,
+            base_url=api_root,
             headers={"X-API-Key": api_key, "User-Agent": f"vp-desk/{__version__}"},
             timeout=timeout,
+            # The operating system's trust store, so that a company's own root certificate
+            # works as it does in the browser. Verification cannot be turned off.
+            verify=self._ssl_context,
+            # Proxy settings of the environment apply to remote servers only: a proxy on
+            # another machine would reach its own loopback address, not this machine's.
+            trust_env=not loopback,
             transport=transport,
             follow_redirects=False,
         )
@@ -95,6 +145,11 @@ class CustomersClient:
         """Whether ``aclose()`` has run."""
         return self._http.is_closed
 
+    @property
+    def ssl_context(self) -> ssl.SSLContext:
+        """The TLS context that verifies servers against the operating system's trust store."""
+        return self._ssl_context
+
     async def get_customer(self, customer_id: UUID | str) -> Customer:
         """Fetch one customer by id."""
         path = f"/customers/{_customer_id(customer_id)}"
@@ -114,17 +169,16 @@ class CustomersClient:
         return envelope.data
 
     async def list_customers(
-        self, *, limit: int = 50, offset: int = 0, search_term: str | None = None
+        self, query: CustomerListQuery | None = None, *, limit: int = 50, offset: int = 0
     ) -> CustomerPage:
-        """Fetch one page of customers, filtered by ``search_term`` when it is given."""
+        """Fetch one page of the customers that ``query`` selects, in its order (all by name)."""
         if not PAGE_LIMIT_MIN <= limit <= PAGE_LIMIT_MAX:
             raise ValueError(f"limit must be between 1 and 100, got {limit}.")
         if offset < 0:
             raise ValueError(f"offset must be 0 or more, got {offset}.")
 
         params: dict[str, str | int] = {"limit": limit, "offset": offset}
-        if search_term:
-            params["searchTerm"] = search_term
+        params.update((query or CustomerListQuery()).to_params())
         envelope = await self._get("/customers", None, CustomerPageEnvelope, params)
         return envelope.data
 
@@ -143,39 +197,168 @@ class CustomersClient:
     ) -> EnvelopeT:
         # The path template, never the path or the query, goes to the log: both carry ids,
         # phone numbers or emails of customers.
-        template = template or path
-        started = time.perf_counter()
+        reply = await self._send_with_retries(path, template or path, params)
+        if 200 <= reply.status < 300:
+            return _parse_success(envelope_type, reply.status, reply.body)
+        raise _parse_failure(reply.status, reply.body, reply.headers)
+
+    async def _send_with_retries(
+        self, path: str, template: str, params: Mapping[str, str | int] | None
+    ) -> _Reply:
+        deadline = self._clock.monotonic() + self._retry_policy.deadline
+        attempt = 1
+        while True:
+            outcome: _Reply | ApiError
+            try:
+                outcome = await self._attempt(path, template, params, attempt, deadline)
+            except (NetworkError, RequestTimeoutError) as error:
+                outcome = error
+
+            notice = self._plan_retry(outcome, attempt, deadline)
+            if notice is None:
+                if isinstance(outcome, ApiError):
+                    raise outcome
+                return outcome
+
+            self._announce_retry(template, notice)
+            await self._clock.sleep(notice.delay)
+            attempt += 1
+
+    def _plan_retry(
+        self, outcome: _Reply | ApiError, attempt: int, deadline: float
+    ) -> RetryNotice | None:
+        """Return the retry that follows ``outcome``, or None when the call ends with it."""
+        status: int | None = None
+        delay: float | None = None
+        if isinstance(outcome, ApiError):
+            cause = outcome.__cause__
+            reason = retry_reason_for_exception(cause) if cause is not None else None
+        else:
+            status = outcome.status
+            reason = retry_reason_for_status(status)
+            # 503 may carry Retry-After too; 429 always should.
+            delay = parse_retry_after(outcome.headers.get("Retry-After"))
+
+        policy = self._retry_policy
+        if reason is None or attempt >= policy.max_attempts:
+            return None
+        if delay is None:
+            delay = policy.backoff(attempt, self._jitter())
+        if self._clock.monotonic() + delay >= deadline:
+            return None
+        return RetryNotice(
+            reason=reason,
+            attempt=attempt,
+            max_attempts=policy.max_attempts,
+            delay=delay,
+            status=status,
+        )
+
+    def _announce_retry(self, template: str, notice: RetryNotice) -> None:
+        logger.info(
+            "Retrying GET %s in %.1f s: %s on attempt %d of %d",
+            template,
+            notice.delay,
+            notice.reason,
+            notice.attempt,
+            notice.max_attempts,
+        )
+        if self._on_retry is None:
+            return
         try:
-            status, body, headers = await self._send(path, params)
-        except (NetworkError, RequestTimeoutError):
-            elapsed_ms = (time.perf_counter() - started) * 1000
-            logger.info("GET %s failed after %.0f ms", template, elapsed_ms)
+            self._on_retry(notice)
+        except Exception:
+            # A broken status line must not break the look-up that it reports on.
+            logger.exception("The on_retry callback failed")
+
+    async def _attempt(
+        self,
+        path: str,
+        template: str,
+        params: Mapping[str, str | int] | None,
+        attempt: int,
+        deadline: float,
+    ) -> _Reply:
+        if not await self._throttle.acquire(max_wait=deadline - self._clock.monotonic()):
+            raise RequestTimeoutError(
+                f"The client's own limit of {self._throttle.rate:g} requests per second would "
+                f"hold the request past its deadline of {self._retry_policy.deadline:g} s."
+            )
+
+        started = self._clock.monotonic()
+        time_limit = min(self._retry_policy.attempt_timeout, deadline - started)
+        try:
+            reply = await self._send(path, params, time_limit)
+        except ApiError as error:
+            elapsed_ms = (self._clock.monotonic() - started) * 1000
+            cause = type(error.__cause__ or error).__name__
+            logger.info(
+                "GET %s failed after %.0f ms (attempt %d): %s", template, elapsed_ms, attempt, cause
+            )
             raise
 
-        elapsed_ms = (time.perf_counter() - started) * 1000
-        logger.info("GET %s %d in %.0f ms", template, status, elapsed_ms)
-        if 200 <= status < 300:
-            return _parse_success(envelope_type, status, body)
-        raise _parse_failure(status, body, headers)
+        elapsed_ms = (self._clock.monotonic() - started) * 1000
+        logger.info(
+            "GET %s %d in %.0f ms (attempt %d)", template, reply.status, elapsed_ms, attempt
+        )
+        return reply
 
     async def _send(
-        self, path: str, params: Mapping[str, str | int] | None
-    ) -> tuple[int, bytes, httpx.Headers]:
+        self, path: str, params: Mapping[str, str | int] | None, time_limit: float
+    ) -> _Reply:
         try:
-            async with self._http.stream("GET", path, params=params) as response:
-                body = await _read_limited(response)
-                return response.status_code, body, response.headers
+            # The per-phase timeouts of httpx allow a body that trickles in one byte just
+            # inside the read timeout; this limit bounds the whole exchange.
+            async with asyncio.timeout(time_limit):
+                async with self._http.stream("GET", path, params=params) as response:
+                    body = await _read_limited(response)
+                    return _Reply(response.status_code, body, response.headers)
+        except TimeoutError as error:
+            raise RequestTimeoutError(
+                f"The response was not complete within {time_limit:.1f} s."
+            ) from error
         except httpx.TimeoutException as error:
             raise RequestTimeoutError(f"The request timed out ({type(error).__name__}).") from error
-        except (httpx.NetworkError, httpx.ProtocolError, httpx.ProxyError) as error:
-            raise NetworkError(
-                f"The server could not be reached ({type(error).__name__}: {error})."
-            ) from error
+        except httpx.TransportError as error:
+            raise NetworkError(_network_failure_message(error)) from error
+
+
+@dataclass(frozen=True, slots=True)
+class _Reply:
+    status: int
+    body: bytes
+    headers: httpx.Headers
+
+
+def _api_root(base_url: str) -> tuple[str, bool]:
+    """Return the API's root URL under ``base_url`` and whether its host is this machine."""
+    try:
+        url = httpx.URL(base_url)
+    except httpx.InvalidURL as error:
+        raise ValueError(f"The base URL {base_url!r} is invalid: {error}.") from None
+    if url.scheme not in {"http", "https"} or not url.host:
+        raise ValueError(f"The base URL {base_url!r} must start with https:// and name a host.")
+
+    loopback = is_loopback_host(url.host)
+    if url.scheme == "http" and not loopback:
+        raise ValueError(
+            f"The base URL {base_url!r} uses plain http://, which would send the API key "
+            "unencrypted; use https://, or http:// only for localhost, 127.0.0.1 or ::1."
+        )
+    return base_url.rstrip("/") + API_PREFIX, loopback
+
+
+def _network_failure_message(error: httpx.TransportError) -> str:
+    if is_certificate_failure(error):
+        return f"The server's TLS certificate could not be verified ({error})."
+    if isinstance(error, httpx.ProxyError):
+        return f"The proxy server refused the connection ({error})."
+    return f"The server could not be reached ({type(error).__name__}: {error})."
 
 
 async def _read_limited(response: httpx.Response) -> bytes:
     declared = response.headers.get("Content-Length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+    if declared.isascii() and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
         raise InvalidResponseError(
             f"The response body of {declared} bytes is over the limit of {MAX_BODY_BYTES}.",
             status=response.status_code,
@@ -183,14 +366,19 @@ async def _read_limited(response: httpx.Response) -> bytes:
 
     chunks: list[bytes] = []
     size = 0
-    async for chunk in response.aiter_bytes():
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise InvalidResponseError(
-                f"The response body is over the limit of {MAX_BODY_BYTES} bytes.",
-                status=response.status_code,
-            )
-        chunks.append(chunk)
+    try:
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > MAX_BODY_BYTES:
+                raise InvalidResponseError(
+                    f"The response body is over the limit of {MAX_BODY_BYTES} bytes.",
+                    status=response.status_code,
+                )
+            chunks.append(chunk)
+    except httpx.DecodingError as error:
+        raise InvalidResponseError(
+            f"The response body could not be decoded ({error}).", status=response.status_code
+        ) from error
     return b"".join(chunks)
 
 
@@ -244,7 +432,8 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
     if value is None:
         return None
     value = value.strip()
-    if value.isdigit():
+    # str.isdigit() accepts digits such as "²" that float() rejects.
+    if value.isascii() and value.isdigit():
         return float(value)
 
     try:

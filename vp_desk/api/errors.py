@@ -4,7 +4,7 @@ Every failure of a request is one of these, so callers branch on the type, never
 
     ApiError
     ├── NetworkError              the server could not be reached (DNS, refused, reset, TLS)
-    ├── RequestTimeoutError       connecting, sending or reading took longer than allowed
+    ├── RequestTimeoutError       a phase, an attempt or the whole call took longer than allowed
     ├── InvalidResponseError      the server answered, but not with the contract's JSON
     └── ApiStatusError            the server answered with an error status
         ├── BadRequestError       400: a parameter was rejected
@@ -15,7 +15,9 @@ Every failure of a request is one of these, so callers branch on the type, never
         └── ServerError           5xx and any other unexpected status
 
 ``NetworkError`` and ``RequestTimeoutError`` are outages; every ``ApiStatusError`` is an
-answer from a reachable server.
+answer from a reachable server. The client raises them only after its retries: a connection
+failure, a read timeout, a 502, 503 or 504, or a 429 whose ``Retry-After`` fits in the call's
+deadline is sent again first (see ``vp_desk.api.retry``).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ class NetworkError(ApiError):
 
 
 class RequestTimeoutError(ApiError):
-    """The request took longer than the client's timeout."""
+    """The request, or the whole call with its retries, took longer than the client allows."""
 
 
 class InvalidResponseError(ApiError):
