@@ -4,44 +4,44 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import logging
 import os
 import sys
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import qasync
-from PySide6.QtCore import QCoreApplication, QLocale
-from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
+from PySide6.QtCore import QByteArray
+from PySide6.QtWidgets import QApplication
 
 from vp_desk import __version__
 from vp_desk.api.client import CustomersClient
-from vp_desk.api.identifiers import default_region_from_locale
-from vp_desk.config import (
-    Profile,
-    is_known_region,
-    load_settings,
-    save_settings,
-    settings_path,
-)
-from vp_desk.credentials import KeyringCredentials, KeyringUnavailableError
+from vp_desk.config import is_known_region
+from vp_desk.logs import configure_logging
 from vp_desk.lookup import LookupService
-from vp_desk.ui.connection_dialog import ConnectionDialog
-from vp_desk.ui.controller import LookupController
+from vp_desk.offline import OfflineStore
+from vp_desk.screen_pop import ScreenPopError, check_request_text
+from vp_desk.ui.controller import LookupController, RetryNotifier
 from vp_desk.ui.crash_dialog import crash_reporter
-from vp_desk.ui.main_window import MainWindow
+from vp_desk.ui.main_window import MainWindow, PrivacyOptions
+from vp_desk.ui.profile_sources import (
+    Connection,
+    ProfileSource,
+    demo_profiles,
+    saved_profiles,
+)
+from vp_desk.ui.single_instance import (
+    InstanceServer,
+    ListenOutcome,
+    default_server_name,
+    send_to_running_instance,
+)
 
 logger = logging.getLogger("vp_desk")
 
 SMOKE_TIMEOUT_SECONDS = 30.0
-DEMO_CUSTOMERS = 10_000
-
-
-def tr(text: str) -> str:
-    """Translate ``text`` in the ``app`` context."""
-    return QCoreApplication.translate("app", text)
+PURGE_INTERVAL_SECONDS = 3600.0
+"""How often saved lookups past their retention are deleted while the app runs."""
 
 
 def parse_arguments(argv: list[str]) -> argparse.Namespace:
@@ -73,6 +73,12 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
         type=str.upper,
         help="with --demo: the default phone region, such as GB (default: from the locale)",
     )
+    parser.add_argument(
+        "--lookup",
+        metavar="TEXT",
+        help="look TEXT (an id, phone, email or vpdesk: link) up in the running window, "
+        "starting one if none runs; for phone systems",
+    )
     parser.add_argument("--debug", action="store_true", help="log every request to stderr")
     arguments = parser.parse_args(argv)
 
@@ -86,14 +92,6 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
     return arguments
 
 
-@dataclass(frozen=True)
-class Connection:
-    """The profile the window works with and the key for its store."""
-
-    profile: Profile
-    api_key: str = field(repr=False)
-
-
 def _display_available() -> bool:
     # Without a display, Qt's xcb plugin aborts the process with a message that blames a
     # missing library; say what is really wrong instead.
@@ -105,10 +103,7 @@ def _display_available() -> bool:
 def main(argv: list[str] | None = None) -> int:
     """Run the desktop application and return its exit status."""
     arguments = parse_arguments(sys.argv[1:] if argv is None else argv)
-    logging.basicConfig(
-        level=logging.INFO if arguments.debug else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    configure_logging(debug=arguments.debug)
 
     if not _display_available():
         print(
@@ -118,117 +113,171 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 1
 
+    if arguments.lookup is not None:
+        try:
+            check_request_text(arguments.lookup)
+        except ScreenPopError as error:
+            print(f"vp-desk: --lookup rejected: {error.detail}", file=sys.stderr)
+            return 2
+
+    # Smoke runs are scripted and independent, so they never join a running window.
+    instance_name = None if arguments.screenshot else _instance_name(arguments.demo)
+    if instance_name and send_to_running_instance(arguments.lookup, name=instance_name):
+        return 0
+
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     app.setApplicationName("vp-desk")
     app.setApplicationVersion(__version__)
     app.setQuitOnLastWindowClosed(False)
 
-    return asyncio.run(_run(arguments), loop_factory=lambda: qasync.QEventLoop(app))
-
-
-async def _run(arguments: argparse.Namespace) -> int:
-    crash_reporter.install(asyncio.get_running_loop())
-    demo_sandbox = _demo_sandbox(arguments.region) if arguments.demo else contextlib.nullcontext()
-    with demo_sandbox as demo:
-        connection = demo if demo is not None else await _connection_from_settings()
-        if connection is None:
+    server = InstanceServer(instance_name) if instance_name else None
+    if server is not None and server.listen() == ListenOutcome.ANOTHER_INSTANCE:
+        # Another vp-desk started at the same moment and won; hand the request to it.
+        if send_to_running_instance(arguments.lookup, name=instance_name):
             return 0
-
-        service = LookupService(CustomersClient(connection.profile.base_url, connection.api_key))
-        controller = LookupController(service)
-        window = MainWindow(
-            controller,
-            profile_name=connection.profile.name,
-            base_url=connection.profile.base_url,
-            default_region=connection.profile.default_region,
-        )
-        try:
-            window.show()
-            if arguments.screenshot:
-                return await _take_screenshot(window, arguments.query, arguments.screenshot)
-            if arguments.query:
-                window.search_bar.set_text(arguments.query)
-                window.search_bar.submit()
-            await _until_closed(window)
-            return 0
-        finally:
-            window.hide()
-            await controller.aclose()
-            await service.aclose()
-            window.deleteLater()
-
-
-@contextlib.contextmanager
-def _demo_sandbox(region: str | None) -> Iterator[Connection]:
-    # Imported here so that a normal start does not load the server stack.
-    from vp_desk.sandbox.data import generate_dataset
-    from vp_desk.sandbox.server import SandboxServer
-
-    dataset = generate_dataset(customers=DEMO_CUSTOMERS)
-    store = dataset.stores[0]
-    with SandboxServer(dataset) as server:
-        profile = Profile(
-            name=tr("Demo: {store}").format(store=store.name),
-            base_url=server.base_url,
-            default_region=region or _system_region(),
-        )
-        yield Connection(profile=profile, api_key=store.api_key)
-
-
-def _system_region() -> str:
-    return default_region_from_locale(QLocale.system().name())
-
-
-async def _connection_from_settings() -> Connection | None:
-    path = settings_path()
-    settings = load_settings(path)
-    profile = settings.profile(settings.active_profile)
-    credentials = KeyringCredentials()
-
-    key = None
-    if profile is not None:
-        try:
-            key = credentials.get_key(profile.name)
-        except KeyringUnavailableError as error:
-            logger.warning("The keyring cannot be read: %s", error)
-    if profile is not None and key:
-        return Connection(profile=profile, api_key=key)
-
-    dialog = ConnectionDialog(profile, _system_region())
-    if await _run_dialog(dialog) != QDialog.DialogCode.Accepted:
-        return None
-    entered = dialog.profile()
-    assert entered is not None
-    save_settings(settings.with_profile(entered), path)
-
+        print("vp-desk: another vp-desk is running but does not respond.", file=sys.stderr)
+        return 1
     try:
-        credentials.set_key(entered.name, dialog.api_key())
-    except KeyringUnavailableError as error:
-        logger.warning("The keyring cannot store the API key: %s", error)
-        QMessageBox.warning(
-            None,
-            tr("Keyring unavailable"),
-            tr(
-                "The operating system's keyring cannot store the API key, so vp-desk keeps it "
-                "for this session only and will ask again at the next start."
-            ),
-        )
-    return Connection(profile=entered, api_key=dialog.api_key())
+        return asyncio.run(_run(arguments, server), loop_factory=lambda: qasync.QEventLoop(app))
+    finally:
+        if server is not None:
+            server.close()
 
 
-async def _run_dialog(dialog: QDialog) -> int:
-    # QDialog.exec() would start a nested event loop inside a coroutine; open() does not.
-    finished: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-    dialog.finished.connect(lambda result: finished.done() or finished.set_result(result))
-    dialog.open()
-    return await finished
+def _instance_name(demo: bool) -> str:
+    # The demo runs beside the agent's real window without taking its screen pops. Tests set
+    # VP_DESK_INSTANCE_NAME so that they never reach a window the developer has open.
+    base = os.environ.get("VP_DESK_INSTANCE_NAME") or default_server_name()
+    return base + ("-demo" if demo else "")
 
 
-async def _until_closed(window: MainWindow) -> None:
-    closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-    window.closed.connect(lambda: closed.done() or closed.set_result(None))
-    await closed
+async def _run(arguments: argparse.Namespace, server: InstanceServer | None) -> int:
+    crash_reporter.install(asyncio.get_running_loop())
+    profiles = demo_profiles(arguments.region) if arguments.demo else saved_profiles()
+    with profiles as source:
+        profile_name: str | None = None
+        geometry: QByteArray | None = None
+        while True:
+            connection = await source.connection(profile_name)
+            if connection is None:
+                return 0
+            outcome = await _run_window(connection, source, arguments, geometry, server)
+            arguments.lookup = None
+            if outcome.exit_code is not None:
+                return outcome.exit_code
+            profile_name, geometry = outcome.next_profile, outcome.geometry
+
+
+@dataclass(frozen=True)
+class WindowOutcome:
+    """How a window ended: with the exit code of the app, or with the profile to open next."""
+
+    exit_code: int | None = None
+    next_profile: str | None = None
+    geometry: QByteArray | None = None
+
+
+async def _run_window(
+    connection: Connection,
+    source: ProfileSource,
+    arguments: argparse.Namespace,
+    geometry: QByteArray | None,
+    server: InstanceServer | None,
+) -> WindowOutcome:
+    store = connection.open_offline_store()
+    notifier = RetryNotifier()
+    client = CustomersClient(
+        connection.profile.base_url, connection.api_key, on_retry=notifier.report
+    )
+    service = LookupService(client, store)
+    purging = asyncio.ensure_future(_purge_hourly(store))
+    controller = LookupController(service)
+    window = MainWindow(
+        controller,
+        profile_name=connection.profile.name,
+        base_url=connection.profile.base_url,
+        default_region=connection.profile.default_region,
+        colour=connection.colour,
+        profiles=source.profile_marks(),
+        settings_enabled=not source.demo,
+        privacy=PrivacyOptions(
+            mask_contacts=connection.profile.mask_contacts,
+            lock_minutes=connection.profile.lock_minutes,
+            clipboard_clear_seconds=connection.profile.clipboard_clear_seconds,
+        ),
+    )
+    notifier.retrying.connect(window.on_retry_notice)
+    window.show_store_warning(store.warning)
+    if geometry is not None:
+        window.restoreGeometry(geometry)
+    try:
+        window.show()
+        if arguments.screenshot:
+            code = await _take_screenshot(window, arguments.query, arguments.screenshot)
+            return WindowOutcome(exit_code=code)
+        if arguments.query:
+            window.search_bar.set_text(arguments.query)
+            window.search_bar.submit()
+        if arguments.lookup:
+            window.handle_screen_pop(arguments.lookup)
+        if server is not None:
+            server.lookup_requested.connect(window.handle_screen_pop)
+            server.activation_requested.connect(window.bring_to_front)
+        return await _until_done(window, source)
+    finally:
+        if server is not None:
+            server.lookup_requested.disconnect(window.handle_screen_pop)
+            server.activation_requested.disconnect(window.bring_to_front)
+        window.hide()
+        purging.cancel()
+        await controller.aclose()
+        await service.aclose()
+        window.deleteLater()
+
+
+SETTINGS_REQUEST = "\x00settings"
+"""Stands for a request of the Settings dialog; no profile name contains a NUL character."""
+
+
+async def _until_done(window: MainWindow, source: ProfileSource) -> WindowOutcome:
+    """Wait until the window closes or another profile is to be opened."""
+    while True:
+        requested = await _next_request(window)
+        if requested is None:
+            return WindowOutcome(exit_code=0)
+        if requested != SETTINGS_REQUEST:
+            return WindowOutcome(next_profile=requested, geometry=window.saveGeometry())
+
+        chosen = await source.edit_settings(window)
+        if chosen is not None:
+            return WindowOutcome(next_profile=chosen, geometry=window.saveGeometry())
+
+
+async def _next_request(window: MainWindow) -> str | None:
+    """Return the next profile the window asks for, SETTINGS_REQUEST, or None when closed."""
+    request: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
+
+    def finish(value: str | None) -> None:
+        if not request.done():
+            request.set_result(value)
+
+    connections = [
+        window.closed.connect(lambda: finish(None)),
+        window.profile_requested.connect(finish),
+        window.settings_requested.connect(lambda: finish(SETTINGS_REQUEST)),
+    ]
+    try:
+        return await request
+    finally:
+        for connection in connections:
+            window.disconnect(connection)
+
+
+async def _purge_hourly(store: OfflineStore) -> None:
+    while True:
+        await asyncio.sleep(PURGE_INTERVAL_SECONDS)
+        store.purge()
 
 
 class SmokeFailedError(Exception):

@@ -38,6 +38,14 @@ class Profile(BaseModel):
     name: ProfileName
     base_url: str
     default_region: str = Field(pattern=r"^[A-Z]{2}$")
+    colour: Annotated[str, Field(pattern=r"^#[0-9a-f]{6}$")] | None = None
+    """The mark that tells this store from others on screen; None gets a free palette colour."""
+    mask_contacts: bool = True
+    """Whether emails and phone numbers show masked until the agent reveals them."""
+    lock_minutes: float = Field(default=5.0, ge=0, le=240)
+    """Minutes without input before customer data is covered; 0 never covers it."""
+    clipboard_clear_seconds: int = Field(default=30, ge=0, le=3600)
+    """Seconds after which copied customer data leaves the clipboard; 0 keeps it."""
 
     @field_validator("base_url")
     @classmethod

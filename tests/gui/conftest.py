@@ -18,7 +18,10 @@ from vp_desk.lookup import LookupService
 from vp_desk.sandbox.data import Dataset, Store
 from vp_desk.sandbox.server import SandboxServer
 from vp_desk.ui.controller import LookupController
-from vp_desk.ui.main_window import MainWindow
+from vp_desk.ui.main_window import MainWindow, PrivacyOptions
+
+UNGUARDED = PrivacyOptions(mask_contacts=False, lock_minutes=0, clipboard_clear_seconds=0)
+"""Privacy settings for tests that read contact details: no masking, no cover, no clearing."""
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -76,6 +79,7 @@ def make_window(qtbot: QtBot) -> Iterator[WindowFactory]:
             profile_name="Test store",
             base_url=base_url,
             default_region="GB",
+            privacy=UNGUARDED,
         )
         qtbot.addWidget(window)
         window.show()

@@ -16,7 +16,8 @@ from vp_desk.api.errors import (
     UnauthorizedError,
 )
 from vp_desk.api.identifiers import InvalidQuery, InvalidReason, QueryKind, SearchQuery
-from vp_desk.ui.messages import error_message, invalid_query_message
+from vp_desk.api.retry import RetryNotice, RetryReason
+from vp_desk.ui.messages import error_message, invalid_query_message, retry_message
 
 
 @pytest.mark.parametrize("reason", list(InvalidReason))
@@ -78,3 +79,15 @@ def test_international_phone_rejection_omits_region() -> None:
     error = InvalidQuery(QueryKind.PHONE, "+1 555", InvalidReason.PHONE_TOO_SHORT, "")
 
     assert "read as numbers of" not in invalid_query_message(error, "US")
+
+
+def test_rate_limit_retry_message() -> None:
+    notice = RetryNotice(RetryReason.RATE_LIMITED, attempt=1, max_attempts=3, delay=2.2)
+
+    assert retry_message(notice) == "Rate limited, retrying in 3 s"
+
+
+def test_outage_retry_message_counts_attempts() -> None:
+    notice = RetryNotice(RetryReason.TIMED_OUT, attempt=1, max_attempts=3, delay=0.4)
+
+    assert retry_message(notice) == ("The server did not answer; retrying in 1 s (attempt 2 of 3)")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -15,6 +16,8 @@ def run_app(
 ) -> subprocess.CompletedProcess[str]:
     if environment is None:
         environment = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    # Keep the app's log file out of the developer's own log folder.
+    environment.setdefault("XDG_STATE_HOME", str(Path(tempfile.gettempdir()) / "vp-desk-tests"))
     return subprocess.run(
         [sys.executable, "-m", "vp_desk.app", *arguments],
         env=environment,

@@ -1,6 +1,11 @@
 """Encrypted offline copies of the customers an agent opened, readable without the network."""
 
-from vp_desk.offline.keys import DataKeyStore, InvalidDataKeyError, KeyringDataKeys
+from vp_desk.offline.keys import (
+    DataKeyStore,
+    InvalidDataKeyError,
+    KeyringDataKeys,
+    SessionDataKeys,
+)
 from vp_desk.offline.snapshots import (
     DEFAULT_MAX_ENTRIES,
     DEFAULT_RECENT_LIMIT,
@@ -29,6 +34,7 @@ __all__ = [
     "KeyringDataKeys",
     "OfflineStore",
     "OfflineStoreError",
+    "SessionDataKeys",
     "StoreWarning",
     "StoreWarningKind",
     "check_retention_days",

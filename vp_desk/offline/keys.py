@@ -106,3 +106,22 @@ def _decode_key(text: str) -> bytes:
             f"the stored data key has {len(data_key)} bytes, not {DATA_KEY_BYTES}"
         )
     return data_key
+
+
+class SessionDataKeys:
+    """Data keys kept in memory only, for stores that must not outlive the process."""
+
+    def __init__(self) -> None:
+        self._keys: dict[str, bytes] = {}
+
+    def load(self, profile_name: str) -> bytes | None:
+        """Return the profile's data key, or None when none is stored."""
+        return self._keys.get(profile_name)
+
+    def store(self, profile_name: str, data_key: bytes) -> None:
+        """Keep the profile's data key for this process."""
+        self._keys[profile_name] = data_key
+
+    def delete(self, profile_name: str) -> None:
+        """Forget the profile's data key."""
+        self._keys.pop(profile_name, None)

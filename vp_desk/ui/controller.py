@@ -5,25 +5,33 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from uuid import UUID
+from datetime import datetime
 
 from PySide6.QtCore import QObject, Signal
 
 from vp_desk.api.errors import ApiError
 from vp_desk.api.identifiers import QueryKind, SearchQuery
-from vp_desk.lookup import LookupService
+from vp_desk.api.models import Customer, CustomerSortField, SortOrder
+from vp_desk.api.queries import CustomerListQuery
+from vp_desk.api.retry import RetryNotice
+from vp_desk.lookup import Freshness, LookupService, NotSavedError, is_outage
 from vp_desk.ui.crash_dialog import crash_reporter
+from vp_desk.ui.filter_bar import ListFilters
 from vp_desk.ui.messages import error_message
 
 logger = logging.getLogger("vp_desk.ui")
 
+PROBE_DELAYS_SECONDS = (2.0, 4.0, 8.0, 15.0, 30.0)
+"""Waits between checks whether the server is back; the last one repeats."""
+
 
 class LookupController(QObject):
-    """Starts searches, page loads and cart loads as tasks.
+    """Starts searches, page loads and cart loads as tasks, and tracks offline mode.
 
     A newer request of a kind cancels the older one. Cancelling the task aborts its HTTP
     request, so superseded searches free their connections at once, and their late responses
-    can never reach the window.
+    can never reach the window. While the server is out of reach, a background probe checks
+    with growing waits whether it is back.
 
     Signals:
         search_started(): a search or page load began.
@@ -32,6 +40,8 @@ class LookupController(QObject):
         search_failed(str): a search or page load failed; the text is for the agent.
         cart_loaded(UUID, Cart | None): the cart of that customer arrived.
         cart_failed(UUID, str): the cart of that customer could not be loaded.
+        offline_changed(bool, datetime | None): offline mode began, with the saving time
+            of the data on screen if any, or ended.
     """
 
     search_started = Signal()
@@ -40,14 +50,25 @@ class LookupController(QObject):
     search_failed = Signal(str)
     cart_loaded = Signal(object, object)
     cart_failed = Signal(object, str)
+    offline_changed = Signal(bool, object)
 
-    def __init__(self, service: LookupService, parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        service: LookupService,
+        parent: QObject | None = None,
+        *,
+        probe_delays: tuple[float, ...] = PROBE_DELAYS_SECONDS,
+    ) -> None:
         super().__init__(parent)
         self._service = service
         self._search_task: asyncio.Task[None] | None = None
         self._cart_task: asyncio.Task[None] | None = None
-        self._search_term = ""
+        self._probe_task: asyncio.Task[None] | None = None
+        self._probe_delays = probe_delays
         self._last_query: SearchQuery | None = None
+        self._offline = False
+        self._filters = ListFilters()
+        self._sort = (CustomerSortField.NAME, SortOrder.ASC)
 
     @property
     def service(self) -> LookupService:
@@ -59,32 +80,73 @@ class LookupController(QObject):
         """The most recent search, to repeat it on refresh."""
         return self._last_query
 
+    @property
+    def offline(self) -> bool:
+        """Whether the server is out of reach and results come from saved data."""
+        return self._offline
+
     def search(self, query: SearchQuery, page_size: int) -> None:
         """Look up one customer, or the first page of a free-text search."""
         self._last_query = query
         if query.kind == QueryKind.TEXT:
-            self._search_term = query.value
-            self._search_task = self._restart(
-                self._search_task, self._load_page(query.value, 0, page_size)
-            )
+            work = self._load_page(query.value, 0, page_size)
         else:
-            self._search_task = self._restart(self._search_task, self._find(query))
+            work = self._find(query)
+        self._search_task = self._restart(self._search_task, work)
         self.search_started.emit()
 
     def load_page(self, offset: int, page_size: int) -> None:
-        """Load another page of the current free-text search."""
+        """Load another page of the current free-text search; other searches have no pages."""
+        query = self._last_query
+        if query is not None and query.kind != QueryKind.TEXT:
+            return
+        search_term = query.value if query is not None else ""
         self._search_task = self._restart(
-            self._search_task, self._load_page(self._search_term, offset, page_size)
+            self._search_task, self._load_page(search_term, offset, page_size)
         )
         self.search_started.emit()
 
-    def load_cart(self, customer_id: UUID) -> None:
-        """Load the cart of the customer that is now selected."""
-        self._cart_task = self._restart(self._cart_task, self._load_cart(customer_id))
+    def set_list_options(
+        self,
+        filters: ListFilters,
+        sort_by: CustomerSortField,
+        sort_order: SortOrder,
+        page_size: int,
+    ) -> None:
+        """Filter and sort the list on the server, and load its first page again.
+
+        An id, phone or email look-up has no list, so it keeps its result until the next
+        free-text search.
+        """
+        self._filters = filters
+        self._sort = (sort_by, sort_order)
+        query = self._last_query
+        if query is None or query.kind == QueryKind.TEXT:
+            self.load_page(0, page_size)
+
+    def _list_query(self, search_term: str) -> CustomerListQuery:
+        sort_by, sort_order = self._sort
+        return CustomerListQuery(
+            search_term=search_term,
+            phone_verified=self._filters.phone_verified,
+            email_verified=self._filters.email_verified,
+            created_from=self._filters.created_from,
+            created_to=self._filters.created_to,
+            sort_by=sort_by,
+            sort_order=sort_order,
+        )
+
+    def load_cart(self, customer: Customer) -> None:
+        """Load the cart of the customer that is now selected, and save both."""
+        self._cart_task = self._restart(self._cart_task, self._load_cart(customer))
 
     async def aclose(self) -> None:
         """Cancel every running task and wait until they have ended."""
-        tasks = [task for task in (self._search_task, self._cart_task) if task is not None]
+        tasks = [
+            task
+            for task in (self._search_task, self._cart_task, self._probe_task)
+            if task is not None
+        ]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -97,36 +159,55 @@ class LookupController(QObject):
         return asyncio.ensure_future(work)
 
     async def _find(self, query: SearchQuery) -> None:
+        async def fetch() -> object:
+            result = await self._service.find_customer(query)
+            self._note_freshness(result.freshness)
+            return result.customer
+
         await self._report(
-            lambda: self._service.find_customer(query),
+            fetch,
             self.customer_found.emit,
             lambda error: self.search_failed.emit(error_message(error, query)),
         )
 
     async def _load_page(self, search_term: str, offset: int, page_size: int) -> None:
+        async def fetch() -> object:
+            query = self._list_query(search_term)
+            result = await self._service.list_customers(query, limit=page_size, offset=offset)
+            self._note_freshness(result.freshness)
+            return result.page
+
         await self._report(
-            lambda: self._service.list_customers(search_term, limit=page_size, offset=offset),
+            fetch,
             self.page_loaded.emit,
             lambda error: self.search_failed.emit(error_message(error)),
         )
 
-    async def _load_cart(self, customer_id: UUID) -> None:
+    async def _load_cart(self, customer: Customer) -> None:
+        async def fetch() -> object:
+            result = await self._service.get_cart(customer)
+            self._note_freshness(result.freshness)
+            return result.cart
+
         await self._report(
-            lambda: self._service.get_cart(customer_id),
-            lambda cart: self.cart_loaded.emit(customer_id, cart),
-            lambda error: self.cart_failed.emit(customer_id, error_message(error)),
+            fetch,
+            lambda cart: self.cart_loaded.emit(customer.id, cart),
+            lambda error: self.cart_failed.emit(customer.id, error_message(error)),
         )
 
-    @staticmethod
-    async def _report[ResultT](
-        fetch: Callable[[], Awaitable[ResultT]],
-        on_result: Callable[[ResultT], object],
+    async def _report(
+        self,
+        fetch: Callable[[], Awaitable[object]],
+        on_result: Callable[[object], object],
         on_error: Callable[[BaseException], object],
     ) -> None:
         try:
             result = await fetch()
         except ApiError as error:
             logger.info("Look-up failed: %s", type(error).__name__)
+            outage = error.outage if isinstance(error, NotSavedError) else error
+            if is_outage(outage):
+                self._set_offline(True, None)
             on_error(error)
             return
         except Exception as error:
@@ -136,3 +217,45 @@ class LookupController(QObject):
             on_error(error)
             return
         on_result(result)
+
+    def _note_freshness(self, freshness: Freshness) -> None:
+        if freshness.stale:
+            self._set_offline(True, freshness.saved_at)
+        elif self._offline:
+            self._set_offline(False, None)
+
+    def _set_offline(self, offline: bool, saved_at: datetime | None) -> None:
+        was_offline = self._offline
+        self._offline = offline
+        if offline and (self._probe_task is None or self._probe_task.done()):
+            self._probe_task = asyncio.ensure_future(self._probe_until_online())
+        if offline or was_offline:
+            self.offline_changed.emit(offline, saved_at)
+
+    async def _probe_until_online(self) -> None:
+        attempt = 0
+        while self._offline:
+            delay = self._probe_delays[min(attempt, len(self._probe_delays) - 1)]
+            await asyncio.sleep(delay)
+            attempt += 1
+            if await self._service.probe():
+                logger.info("The server answers again after %d checks", attempt)
+                self._set_offline(False, None)
+                return
+
+
+class RetryNotifier(QObject):
+    """Carries the client's retry notices into Qt, for the status bar.
+
+    The client is built before any window, so it reports to this object, which the window
+    connects to once it exists.
+
+    Signals:
+        retrying(RetryNotice): a request failed and is sent again after a wait.
+    """
+
+    retrying = Signal(object)
+
+    def report(self, notice: RetryNotice) -> None:
+        """Pass ``notice`` on as the ``retrying`` signal."""
+        self.retrying.emit(notice)

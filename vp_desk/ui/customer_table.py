@@ -16,11 +16,15 @@ from PySide6.QtCore import (
 )
 
 from vp_desk.api.identifiers import format_phone
-from vp_desk.api.models import Customer
+from vp_desk.api.models import Customer, CustomerSortField
 from vp_desk.ui.formatting import format_date, format_datetime_utc, verification_text
+from vp_desk.ui.privacy import PrivacyGuard
 
 CUSTOMER_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 """Item data role that returns the row's customer id as a string."""
+
+RAW_VALUE_ROLE = Qt.ItemDataRole.UserRole + 2
+"""Item data role that returns the cell's value unmasked, for copying."""
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 
@@ -33,6 +37,7 @@ class CustomerColumn(IntEnum):
     PHONE = 2
     VERIFIED = 3
     CREATED = 4
+    UPDATED = 5
 
 
 def _column_titles() -> dict[CustomerColumn, str]:
@@ -45,6 +50,7 @@ def _column_titles() -> dict[CustomerColumn, str]:
         CustomerColumn.PHONE: tr("Phone"),
         CustomerColumn.VERIFIED: tr("Verified"),
         CustomerColumn.CREATED: tr("Created"),
+        CustomerColumn.UPDATED: tr("Updated"),
     }
 
 
@@ -55,10 +61,19 @@ class CustomerTableModel(QAbstractTableModel):
     the model never reorders them.
     """
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None, privacy: PrivacyGuard | None = None) -> None:
         super().__init__(parent)
         self._customers: list[Customer] = []
         self._titles = _column_titles()
+        self._privacy = privacy
+        if privacy is not None:
+            privacy.masking_changed.connect(self.on_masking_changed)
+
+    def on_masking_changed(self) -> None:
+        if self._customers:
+            for column in (CustomerColumn.EMAIL, CustomerColumn.PHONE):
+                top, bottom = self.index(0, column), self.index(len(self._customers) - 1, column)
+                self.dataChanged.emit(top, bottom, [Qt.ItemDataRole.DisplayRole])
 
     def set_customers(self, customers: list[Customer]) -> None:
         """Show ``customers`` in place of the current rows."""
@@ -95,10 +110,14 @@ class CustomerTableModel(QAbstractTableModel):
             return None
 
         column = CustomerColumn(index.column())
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
+        if role == RAW_VALUE_ROLE:
             return self._display(customer, column)
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
+            return self._masked(customer, column)
         if role == Qt.ItemDataRole.ToolTipRole and column == CustomerColumn.CREATED:
             return format_datetime_utc(customer.created_at)
+        if role == Qt.ItemDataRole.ToolTipRole and column == CustomerColumn.UPDATED:
+            return format_datetime_utc(customer.updated_at)
         if role == CUSTOMER_ID_ROLE:
             return str(customer.id)
         return None
@@ -115,6 +134,16 @@ class CustomerTableModel(QAbstractTableModel):
             return str(section + 1)
         return None
 
+    def _masked(self, customer: Customer, column: CustomerColumn) -> str:
+        shown = self._display(customer, column)
+        if self._privacy is None or not shown:
+            return shown
+        if column == CustomerColumn.EMAIL:
+            return self._privacy.display_email(customer.id, shown)
+        if column == CustomerColumn.PHONE:
+            return self._privacy.display_phone(customer.id, shown)
+        return shown
+
     @staticmethod
     def _display(customer: Customer, column: CustomerColumn) -> str:
         match column:
@@ -128,3 +157,14 @@ class CustomerTableModel(QAbstractTableModel):
                 return verification_text(customer)
             case CustomerColumn.CREATED:
                 return format_date(customer.created_at)
+            case CustomerColumn.UPDATED:
+                return format_date(customer.updated_at)
+
+
+SORT_FIELDS: dict[CustomerColumn, CustomerSortField] = {
+    CustomerColumn.NAME: CustomerSortField.NAME,
+    CustomerColumn.EMAIL: CustomerSortField.EMAIL,
+    CustomerColumn.CREATED: CustomerSortField.CREATED_AT,
+    CustomerColumn.UPDATED: CustomerSortField.UPDATED_AT,
+}
+"""The columns the server can sort by, and the sort field of each."""

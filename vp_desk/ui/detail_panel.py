@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QPushButton,
     QTableWidget,
     QTableWidgetItem,
     QToolButton,
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import (
 from vp_desk.api.identifiers import format_phone
 from vp_desk.api.models import Customer
 from vp_desk.ui.formatting import format_datetime_utc, format_timestamp
+from vp_desk.ui.privacy import ClipboardGuard, PrivacyGuard
 
 
 def tr(text: str) -> str:
@@ -38,9 +40,17 @@ class FieldRow(QWidget):
 
     copied = Signal(str)
 
-    def __init__(self, title: str, *, badge: bool = False, copyable: bool = False) -> None:
+    def __init__(
+        self,
+        title: str,
+        *,
+        badge: bool = False,
+        copyable: bool = False,
+        clipboard: ClipboardGuard | None = None,
+    ) -> None:
         super().__init__()
         self._title = title
+        self._clipboard = clipboard
         self._copy_text = ""
 
         self.value = QLabel()
@@ -96,7 +106,10 @@ class FieldRow(QWidget):
         self.show_value("")
 
     def on_copy_clicked(self) -> None:
-        QGuiApplication.clipboard().setText(self._copy_text)
+        if self._clipboard is not None:
+            self._clipboard.copy(self._copy_text, self._title)
+        else:
+            QGuiApplication.clipboard().setText(self._copy_text)
         self.copied.emit(self._title)
 
 
@@ -109,9 +122,17 @@ class CustomerDetailPanel(QWidget):
 
     copied = Signal(str)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        *,
+        privacy: PrivacyGuard | None = None,
+        clipboard: ClipboardGuard | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("customerDetailPanel")
+        self._privacy = privacy
+        self._customer: Customer | None = None
 
         self.heading = QLabel(tr("No customer selected"))
         self.heading.setObjectName("customerName")
@@ -119,9 +140,9 @@ class CustomerDetailPanel(QWidget):
         self.heading.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         self.fields = {
-            "id": FieldRow(tr("Customer ID"), copyable=True),
-            "email": FieldRow(tr("Email"), badge=True, copyable=True),
-            "phone": FieldRow(tr("Phone"), badge=True, copyable=True),
+            "id": FieldRow(tr("Customer ID"), copyable=True, clipboard=clipboard),
+            "email": FieldRow(tr("Email"), badge=True, copyable=True, clipboard=clipboard),
+            "phone": FieldRow(tr("Phone"), badge=True, copyable=True, clipboard=clipboard),
             "created": FieldRow(tr("Created")),
             "updated": FieldRow(tr("Updated")),
         }
@@ -145,17 +166,42 @@ class CustomerDetailPanel(QWidget):
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
 
+        self.reveal_button = QPushButton(tr("Reveal contact details"))
+        self.reveal_button.setObjectName("revealButton")
+        self.reveal_button.setAccessibleName(tr("Reveal email and phone (Ctrl+R)"))
+        self.reveal_button.setToolTip(tr("Show this customer's email and phone (Ctrl+R)"))
+        self.reveal_button.clicked.connect(self.reveal)
+        self.reveal_button.hide()
+
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.heading)
         layout.addLayout(form)
+        layout.addWidget(self.reveal_button, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addWidget(self.metadata_heading)
         layout.addWidget(self.metadata, 1)
 
         self.show_customer(None)
+        if privacy is not None:
+            privacy.masking_changed.connect(self.on_masking_changed)
+
+    def reveal(self) -> None:
+        """Show the open customer's email and phone until another customer is opened."""
+        if self._privacy is not None and self._customer is not None:
+            self._privacy.reveal(self._customer.id)
+
+    def on_masking_changed(self) -> None:
+        self.show_customer(self._customer)
 
     def show_customer(self, customer: Customer | None) -> None:
         """Fill the panel with ``customer``, or clear it."""
+        self._customer = customer
+        masked = (
+            self._privacy is not None
+            and customer is not None
+            and self._privacy.is_masked(customer.id)
+        )
+        self.reveal_button.setVisible(masked)
         if customer is None:
             self.heading.setText(tr("No customer selected"))
             for row in self.fields.values():
@@ -165,9 +211,14 @@ class CustomerDetailPanel(QWidget):
 
         self.heading.setText(customer.full_name or tr("(no name)"))
         self.fields["id"].show_value(str(customer.id), copy_text=str(customer.id))
-        self._show_contact("email", customer.email, customer.email, customer.is_email_verified)
+        email = customer.email
+        shown_email = email
         phone = customer.phone_number
         shown_phone = format_phone(phone) if phone else None
+        if self._privacy is not None:
+            shown_email = self._privacy.display_email(customer.id, email)
+            shown_phone = self._privacy.display_phone(customer.id, shown_phone)
+        self._show_contact("email", shown_email, email, customer.is_email_verified)
         self._show_contact("phone", shown_phone, phone, customer.is_phone_verified)
         for key, moment in (("created", customer.created_at), ("updated", customer.updated_at)):
             self.fields[key].show_value(

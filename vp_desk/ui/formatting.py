@@ -49,6 +49,11 @@ def format_datetime(moment: datetime) -> str:
     return locale.toString(_local(moment), QLocale.FormatType.ShortFormat)
 
 
+def format_clock_time(moment: datetime) -> str:
+    """Format the time of day of ``moment`` in the agent's time zone, such as ``14:05``."""
+    return _local(moment).toString("HH:mm")
+
+
 def format_datetime_utc(moment: datetime) -> str:
     """Format ``moment`` as ISO 8601 UTC, for tooltips and copied details."""
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")

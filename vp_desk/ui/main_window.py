@@ -2,31 +2,69 @@
 
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass
+from datetime import datetime
 from uuid import UUID
 
-from PySide6.QtCore import QCoreApplication, QEvent, QItemSelectionModel, QModelIndex, Qt, Signal
-from PySide6.QtGui import QCloseEvent, QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtCore import (
+    QCoreApplication,
+    QEvent,
+    QItemSelectionModel,
+    QModelIndex,
+    Qt,
+    QUrl,
+    Signal,
+)
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDesktopServices,
+    QKeySequence,
+    QShortcut,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QFrame,
     QHeaderView,
     QLabel,
     QMainWindow,
     QSplitter,
     QTableView,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from vp_desk.api.identifiers import SearchQuery
-from vp_desk.api.models import Cart, Customer, CustomerPage, Pagination
+from vp_desk.api.identifiers import SearchQuery, parse_query
+from vp_desk.api.models import Cart, Customer, CustomerPage, Pagination, SortOrder
+from vp_desk.api.retry import RetryNotice
+from vp_desk.logs import log_folder
+from vp_desk.offline import CustomerSnapshot, StoreWarning
+from vp_desk.screen_pop import ScreenPopError, parse_screen_pop
 from vp_desk.ui.cart_panel import CartPanel
 from vp_desk.ui.controller import LookupController
-from vp_desk.ui.customer_table import CustomerColumn, CustomerTableModel
+from vp_desk.ui.customer_table import (
+    RAW_VALUE_ROLE,
+    SORT_FIELDS,
+    CustomerColumn,
+    CustomerTableModel,
+)
 from vp_desk.ui.detail_panel import CustomerDetailPanel
+from vp_desk.ui.filter_bar import FilterBar
+from vp_desk.ui.formatting import format_clock_time
+from vp_desk.ui.messages import retry_message, screen_pop_message, store_warning_message
 from vp_desk.ui.pagination_bar import PaginationBar
+from vp_desk.ui.privacy import ClipboardGuard, IdleLock, PrivacyCover, PrivacyGuard
+from vp_desk.ui.recent_panel import RecentPanel
 from vp_desk.ui.search_bar import SearchBar
+from vp_desk.ui.settings_dialog import colour_icon
+
+logger = logging.getLogger("vp_desk.ui")
 
 STYLE_SHEET = """
+QLabel#offlineBanner { background: #fff4ce; color: #5c4400; border: 1px solid #f2d680;
+                       border-radius: 4px; padding: 6px 8px; font-weight: 600; }
 QLabel#messageBar { background: #fdecea; color: #611a15; border: 1px solid #f5c6cb;
                     border-radius: 4px; padding: 6px 8px; }
 QLabel#searchProblem { color: #b00020; }
@@ -41,6 +79,22 @@ QLabel#badge[verified="false"] { background: #fef7e0; color: #8a4b00; }
 """
 
 
+@dataclass(frozen=True, slots=True)
+class PrivacyOptions:
+    """How the window guards customer data on screen and on the clipboard."""
+
+    mask_contacts: bool = True
+    lock_minutes: float = 5.0
+    clipboard_clear_seconds: int = 30
+
+
+MAX_PROFILE_SHORTCUTS = 9
+"""Profiles 1 to 9 get Ctrl+1 to Ctrl+9."""
+
+RECENT_LIMIT = 50
+"""How many recent customers the Recent tab lists."""
+
+
 def tr(text: str) -> str:
     """Translate ``text`` in the ``MainWindow`` context."""
     return QCoreApplication.translate("MainWindow", text)
@@ -53,11 +107,15 @@ class MainWindow(QMainWindow):
         cart_shown(UUID): the selected customer's detail and cart are on screen.
         failure_shown(str): a failure message is on screen.
         closed(): the window was closed.
+        profile_requested(str): the agent chose another profile by name.
+        settings_requested(): the agent asked for the Settings dialog.
     """
 
     cart_shown = Signal(object)
     failure_shown = Signal(str)
     closed = Signal()
+    profile_requested = Signal(str)
+    settings_requested = Signal()
 
     def __init__(
         self,
@@ -66,9 +124,17 @@ class MainWindow(QMainWindow):
         profile_name: str,
         base_url: str,
         default_region: str,
+        colour: str = "#1a73e8",
+        profiles: list[tuple[str, str]] | None = None,
+        settings_enabled: bool = True,
+        privacy: PrivacyOptions | None = None,
     ) -> None:
         super().__init__()
+        options = privacy or PrivacyOptions()
+        self.privacy = PrivacyGuard(options.mask_contacts, self)
+        self.clipboard_guard = ClipboardGuard(options.clipboard_clear_seconds * 1000, self)
         self.controller = controller
+        self.profile_name = profile_name
         self.setWindowTitle(tr("{profile} — vp-desk").format(profile=profile_name))
         self.setObjectName("mainWindow")
         self.setStyleSheet(STYLE_SHEET)
@@ -83,13 +149,41 @@ class MainWindow(QMainWindow):
         self.message_bar.setAccessibleName(tr("Message"))
         self.message_bar.hide()
 
-        self.table_model = CustomerTableModel(self)
+        self.offline_banner = QLabel()
+        self.offline_banner.setObjectName("offlineBanner")
+        self.offline_banner.setWordWrap(True)
+        self.offline_banner.setTextFormat(Qt.TextFormat.PlainText)
+        self.offline_banner.setAccessibleName(tr("Offline"))
+        self.offline_banner.hide()
+
+        self.table_model = CustomerTableModel(self, privacy=self.privacy)
+        self._sort_column = CustomerColumn.NAME
+        self._sort_order = Qt.SortOrder.AscendingOrder
         self.table = self._build_table()
         self.pagination_bar = PaginationBar()
-        self.detail_panel = CustomerDetailPanel()
+        self.filter_bar = FilterBar()
+        self.detail_panel = CustomerDetailPanel(
+            privacy=self.privacy, clipboard=self.clipboard_guard
+        )
         self.cart_panel = CartPanel()
+        self.recent_panel = RecentPanel()
+        self.list_tabs = QTabWidget()
+        self.list_tabs.setObjectName("listTabs")
+        self.list_tabs.setAccessibleName(tr("Customers and recent customers"))
+        self.list_tabs.tabBar().setAccessibleName(tr("Customers and recent customers"))
 
+        # A strip in the profile's colour across the top, so nobody works in the wrong store.
+        self.profile_strip = QFrame()
+        self.profile_strip.setObjectName("profileStrip")
+        self.profile_strip.setFixedHeight(5)
+        self.profile_strip.setStyleSheet(f"background: {colour};")
         self.setCentralWidget(self._build_layout())
+        self.privacy_cover = PrivacyCover(self.centralWidget())
+        self.idle_lock = IdleLock(options.lock_minutes, parent=self)
+        self.idle_lock.attach_cover(self.privacy_cover)
+        self.idle_lock.locked.connect(self.privacy.conceal)
+        self.idle_lock.locked.connect(self.clipboard_guard.clear_now)
+        self._build_menus(profiles or [(profile_name, colour)], settings_enabled)
         self.connection_label = QLabel(
             tr("{profile} · phone region {region} · {url}").format(
                 profile=profile_name, region=default_region, url=base_url
@@ -99,6 +193,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.connection_label)
         self._connect_signals()
         self._add_shortcuts()
+        self.refresh_recent()
         self.search_bar.edit.setFocus()
 
     def _build_table(self) -> QTableView:
@@ -115,6 +210,11 @@ class MainWindow(QMainWindow):
         table.verticalHeader().setDefaultSectionSize(table.fontMetrics().height() + 8)
         header = table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        # The server sorts; a click asks it again from the first page and never re-sorts the
+        # loaded rows, which would show a page of one order sorted another way.
+        header.setSectionsClickable(True)
+        header.setSortIndicatorShown(True)
+        header.setSortIndicator(CustomerColumn.NAME, Qt.SortOrder.AscendingOrder)
         header.setStretchLastSection(True)
         for column, width in (
             (CustomerColumn.NAME, 190),
@@ -126,11 +226,15 @@ class MainWindow(QMainWindow):
         return table
 
     def _build_layout(self) -> QWidget:
-        list_side = QWidget()
-        list_layout = QVBoxLayout(list_side)
-        list_layout.setContentsMargins(0, 0, 0, 0)
-        list_layout.addWidget(self.table, 1)
-        list_layout.addWidget(self.pagination_bar)
+        results = QWidget()
+        results_layout = QVBoxLayout(results)
+        results_layout.setContentsMargins(0, 0, 0, 0)
+        results_layout.addWidget(self.filter_bar)
+        results_layout.addWidget(self.table, 1)
+        results_layout.addWidget(self.pagination_bar)
+        self.list_tabs.addTab(results, tr("Customers"))
+        self.list_tabs.addTab(self.recent_panel, tr("Recent"))
+        list_side = self.list_tabs
 
         detail_side = QWidget()
         detail_layout = QVBoxLayout(detail_side)
@@ -147,15 +251,82 @@ class MainWindow(QMainWindow):
 
         central = QWidget()
         layout = QVBoxLayout(central)
+        layout.addWidget(self.profile_strip)
         layout.addWidget(self.search_bar)
+        layout.addWidget(self.offline_banner)
         layout.addWidget(self.message_bar)
         layout.addWidget(splitter, 1)
         return central
+
+    def _build_menus(self, profiles: list[tuple[str, str]], settings_enabled: bool) -> None:
+        file_menu = self.menuBar().addMenu(tr("&File"))
+        self.settings_action = QAction(tr("&Settings…"), self)
+        self.settings_action.setShortcut(QKeySequence("Ctrl+,"))
+        self.settings_action.setEnabled(settings_enabled)
+        if not settings_enabled:
+            self.settings_action.setToolTip(tr("Demo profiles cannot be changed."))
+        self.settings_action.triggered.connect(self.settings_requested)
+        file_menu.addAction(self.settings_action)
+        file_menu.addSeparator()
+        quit_action = QAction(tr("&Quit"), self)
+        quit_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Quit))
+        quit_action.triggered.connect(self.close)
+        file_menu.addAction(quit_action)
+
+        profile_menu = self.menuBar().addMenu(tr("&Profile"))
+        self.profile_actions: list[QAction] = []
+        for number, (name, colour) in enumerate(profiles, start=1):
+            action = QAction(colour_icon(colour), name, self)
+            action.setCheckable(True)
+            action.setChecked(name == self.profile_name)
+            if number <= MAX_PROFILE_SHORTCUTS:
+                action.setShortcut(QKeySequence(f"Ctrl+{number}"))
+            action.triggered.connect(lambda _checked, name=name: self.request_profile(name))
+            profile_menu.addAction(action)
+            self.profile_actions.append(action)
+
+        help_menu = self.menuBar().addMenu(tr("&Help"))
+        log_action = QAction(tr("Open &log folder"), self)
+        log_action.triggered.connect(self.open_log_folder)
+        help_menu.addAction(log_action)
+
+    def bring_to_front(self) -> None:
+        """Show the window above others, as a screen pop or a second start asks."""
+        self.showNormal()
+        self.raise_()
+        self.activateWindow()
+
+    def handle_screen_pop(self, text: str) -> None:
+        """Look up what the phone system sent, as if the agent had typed it; reject bad input."""
+        self.bring_to_front()
+        try:
+            request = parse_screen_pop(text, self.search_bar.default_region)
+        except ScreenPopError as error:
+            logger.info("Rejected a screen pop: %s", error.reason.value)
+            self.show_failure(screen_pop_message(error, self.search_bar.default_region))
+            return
+        self.search_bar.set_text(request.search_text)
+        self.search_bar.submit()
+
+    def request_profile(self, name: str) -> None:
+        """Ask for the window of another profile; choosing the open one changes nothing."""
+        for action in self.profile_actions:
+            action.setChecked(action.text() == self.profile_name)
+        if name != self.profile_name:
+            self.profile_requested.emit(name)
+
+    def open_log_folder(self) -> None:
+        """Open the folder of vp-desk's log files in the system's file manager."""
+        folder = log_folder()
+        folder.mkdir(parents=True, exist_ok=True)
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
 
     def _connect_signals(self) -> None:
         self.search_bar.search_requested.connect(self.on_search_requested)
         self.search_bar.down_pressed.connect(self.on_search_bar_down_pressed)
         self.pagination_bar.page_requested.connect(self.on_page_requested)
+        self.filter_bar.filters_changed.connect(self.on_list_options_changed)
+        self.table.horizontalHeader().sortIndicatorChanged.connect(self.on_sort_changed)
         self.table.selectionModel().currentRowChanged.connect(self.on_current_row_changed)
         self.detail_panel.copied.connect(self.on_field_copied)
         self.controller.search_started.connect(self.on_search_started)
@@ -164,6 +335,10 @@ class MainWindow(QMainWindow):
         self.controller.search_failed.connect(self.on_search_failed)
         self.controller.cart_loaded.connect(self.on_cart_loaded)
         self.controller.cart_failed.connect(self.on_cart_failed)
+        self.controller.offline_changed.connect(self.on_offline_changed)
+        self.recent_panel.snapshot_opened.connect(self.open_snapshot)
+        self.recent_panel.pin_toggled.connect(self.on_pin_toggled)
+        self.recent_panel.clear_confirmed.connect(self.on_clear_recent_confirmed)
 
     def _add_shortcuts(self) -> None:
         for keys in ("Ctrl+K", "Ctrl+L"):
@@ -171,6 +346,7 @@ class MainWindow(QMainWindow):
         # One shortcut only: Qt fires neither of two shortcuts that share a key (F5 is the
         # standard Refresh key on Linux and Windows), and Refresh has no key on macOS.
         QShortcut(QKeySequence("F5"), self, activated=self.refresh)
+        QShortcut(QKeySequence("Ctrl+R"), self, activated=self.detail_panel.reveal)
         QShortcut(QKeySequence("PgUp"), self, activated=self.pagination_bar.go_previous)
         QShortcut(QKeySequence("PgDown"), self, activated=self.pagination_bar.go_next)
         QShortcut(
@@ -181,10 +357,10 @@ class MainWindow(QMainWindow):
         )
 
     def copy_current_cell(self) -> None:
-        """Copy the text of the table's current cell to the clipboard."""
+        """Copy the value of the table's current cell, unmasked, to the clipboard."""
         index = self.table.currentIndex()
         if index.isValid():
-            QGuiApplication.clipboard().setText(str(index.data() or ""))
+            self.clipboard_guard.copy(str(index.data(RAW_VALUE_ROLE) or ""), "table cell")
             self.statusBar().showMessage(tr("Copied"), 3000)
 
     def on_field_copied(self, field: str) -> None:
@@ -217,6 +393,36 @@ class MainWindow(QMainWindow):
     def on_page_requested(self, offset: int, page_size: int) -> None:
         self.controller.load_page(offset, page_size)
 
+    def on_sort_changed(self, column: int, order: Qt.SortOrder) -> None:
+        if column not in SORT_FIELDS:
+            # Phone and verification have no server order: keep the indicator where it was.
+            header = self.table.horizontalHeader()
+            header.blockSignals(True)
+            header.setSortIndicator(self._sort_column, self._sort_order)
+            header.blockSignals(False)
+            return
+        self._sort_column, self._sort_order = CustomerColumn(column), order
+        self.on_list_options_changed()
+
+    def on_list_options_changed(self) -> None:
+        filters = self.filter_bar.filters()
+        if (
+            filters.created_from
+            and filters.created_to
+            and filters.created_from > filters.created_to
+        ):
+            self.show_failure(
+                tr("The “Created from” date is after the “to” date. Choose an earlier first date.")
+            )
+            return
+        order = SortOrder.ASC if self._sort_order == Qt.SortOrder.AscendingOrder else SortOrder.DESC
+        self.controller.set_list_options(
+            filters, SORT_FIELDS[self._sort_column], order, self.pagination_bar.page_size
+        )
+
+    def on_retry_notice(self, notice: RetryNotice) -> None:
+        self.statusBar().showMessage(retry_message(notice), int(notice.delay * 1000) + 1000)
+
     def on_search_started(self) -> None:
         self.message_bar.hide()
         # Paging the old rows now would page the new search at the old offset.
@@ -247,12 +453,34 @@ class MainWindow(QMainWindow):
 
     def on_current_row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         customer = self.table_model.customer_at(current.row())
+        self.privacy.on_customer_selected(customer.id if customer else None)
         self.detail_panel.show_customer(customer)
         if customer is None:
             self.cart_panel.show_message(tr("Select a customer to see their cart."))
             return
         self.cart_panel.show_loading()
-        self.controller.load_cart(customer.id)
+        self.controller.load_cart(customer)
+
+    def on_offline_changed(self, offline: bool, saved_at: datetime | None) -> None:
+        if not offline:
+            self.offline_banner.hide()
+            self.statusBar().showMessage(tr("Back online."), 5000)
+            # The saved data on screen may be days old, so fetch it again at once.
+            self.refresh()
+            return
+
+        if saved_at is not None:
+            text = tr("Offline: showing saved data from {time}.").format(
+                time=format_clock_time(saved_at)
+            )
+        elif self.offline_banner.isVisible():
+            return
+        else:
+            text = tr("Offline: the server cannot be reached. Saved customers can still be found.")
+        self.offline_banner.setText(text)
+        self.offline_banner.show()
+        # Pages of the server's list cannot be fetched until it answers again.
+        self.pagination_bar.set_pagination(None)
 
     def on_cart_loaded(self, customer_id: UUID, cart: Cart | None) -> None:
         selected = self.selected_customer()
@@ -260,6 +488,36 @@ class MainWindow(QMainWindow):
             return
         self.cart_panel.show_cart(cart)
         self.cart_shown.emit(customer_id)
+        # The look-up has just saved this customer for offline use.
+        self.refresh_recent()
+
+    def show_store_warning(self, warning: StoreWarning | None) -> None:
+        """Tell the agent about a problem of the offline store, in the Recent tab."""
+        self.recent_panel.set_note(store_warning_message(warning) if warning else None)
+        if warning is not None:
+            self.statusBar().showMessage(store_warning_message(warning), 15000)
+
+    def refresh_recent(self) -> None:
+        """Show the profile's recent customers again, as the offline store has them now."""
+        self.recent_panel.set_snapshots(self.controller.service.recent(RECENT_LIMIT))
+
+    def open_snapshot(self, snapshot: CustomerSnapshot) -> None:
+        """Show a saved customer at once, then fetch them again from the server."""
+        self.list_tabs.setCurrentIndex(0)
+        self._show_customers([snapshot.customer], None)
+        self.cart_panel.show_cart(snapshot.cart)
+        query = parse_query(str(snapshot.customer.id), self.search_bar.default_region)
+        self.search_bar.set_text(query.value)
+        self.controller.search(query, self.pagination_bar.page_size)
+
+    def on_pin_toggled(self, customer_id: UUID, pinned: bool) -> None:
+        self.controller.service.set_pinned(customer_id, pinned)
+        self.refresh_recent()
+
+    def on_clear_recent_confirmed(self) -> None:
+        self.controller.service.clear_recent()
+        self.refresh_recent()
+        self.statusBar().showMessage(tr("Recent lookups cleared."), 5000)
 
     def on_cart_failed(self, customer_id: UUID, text: str) -> None:
         selected = self.selected_customer()
@@ -308,9 +566,11 @@ class MainWindow(QMainWindow):
         if event.type() == QEvent.Type.ActivationChange and self.isActiveWindow():
             customer = self.selected_customer()
             if customer is not None:
-                self.controller.load_cart(customer.id)
+                self.controller.load_cart(customer)
         super().changeEvent(event)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        self.idle_lock.stop()
+        self.clipboard_guard.clear_now()
         self.closed.emit()
         super().closeEvent(event)

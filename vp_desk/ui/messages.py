@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from PySide6.QtCore import QCoreApplication
 
 from vp_desk.api.errors import (
@@ -23,6 +25,10 @@ from vp_desk.api.identifiers import (
     QueryKind,
     SearchQuery,
 )
+from vp_desk.api.retry import RetryNotice, RetryReason
+from vp_desk.lookup import NotSavedError
+from vp_desk.offline import StoreWarning, StoreWarningKind
+from vp_desk.screen_pop import ScreenPopError, ScreenPopReason
 
 
 def tr(text: str) -> str:
@@ -33,6 +39,11 @@ def tr(text: str) -> str:
 def error_message(error: BaseException, query: SearchQuery | None = None) -> str:
     """Describe a failed request in one sentence plus the next step."""
     match error:
+        case NotSavedError():
+            return tr(
+                "The server cannot be reached, and nothing saved on this computer matches. "
+                "Try again when the connection is back."
+            )
         case NotFoundError():
             return _not_found_message(query)
         case UnauthorizedError():
@@ -163,3 +174,53 @@ def reading_text(query: SearchQuery) -> str:
             return tr("Email")
         case _:
             return tr("Search names, emails, phones")
+
+
+def store_warning_message(warning: StoreWarning) -> str:
+    """Describe a problem of the store of recent lookups, and what it means for the agent."""
+    match warning.kind:
+        case StoreWarningKind.KEYRING_UNAVAILABLE | StoreWarningKind.FOLDER_UNAVAILABLE:
+            return tr(
+                "Recent lookups are kept in memory for this session only, because they cannot "
+                "be stored safely on this computer. They are gone when vp-desk closes."
+            )
+        case StoreWarningKind.CORRUPT_FILE_MOVED:
+            return tr(
+                "The file of recent lookups was damaged and was set aside; the list starts "
+                "empty. Nothing else is affected."
+            )
+        case StoreWarningKind.SNAPSHOTS_UNREADABLE:
+            return tr(
+                "Saved lookups could not be read with this computer's key and were removed; "
+                "the list starts empty."
+            )
+
+
+def screen_pop_message(error: ScreenPopError, region: str | None = None) -> str:
+    """Describe why a screen pop from the phone system or a link was rejected."""
+    if error.reason == ScreenPopReason.INVALID_QUERY and error.query_error is not None:
+        return invalid_query_message(error.query_error, region)
+
+    texts = {
+        ScreenPopReason.TOO_LONG: tr("The phone system sent a lookup over 1,000 characters."),
+        ScreenPopReason.CONTROL_CHARACTER: tr(
+            "The phone system sent a lookup with control characters."
+        ),
+        ScreenPopReason.EMPTY: tr("The phone system sent an empty lookup."),
+    }
+    text = texts.get(error.reason, tr("The phone system sent a link vp-desk cannot read."))
+    next_step = tr(
+        "Nothing was looked up. Search by hand, and ask your administrator to check the phone "
+        "system's vp-desk set-up."
+    )
+    return f"{text} {next_step}"
+
+
+def retry_message(notice: RetryNotice) -> str:
+    """Say that a request is being sent again, and when, for the status bar."""
+    seconds = max(1, math.ceil(notice.delay))
+    if notice.reason == RetryReason.RATE_LIMITED:
+        return tr("Rate limited, retrying in {seconds} s").format(seconds=seconds)
+    return tr(
+        "The server did not answer; retrying in {seconds} s (attempt {next} of {most})"
+    ).format(seconds=seconds, next=notice.attempt + 1, most=notice.max_attempts)

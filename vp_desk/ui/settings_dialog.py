@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -47,7 +48,7 @@ from vp_desk.ui.messages import error_message
 logger = logging.getLogger("vp_desk.ui")
 
 ConnectionTest = Callable[[str, str], Awaitable[None]]
-"""Checks a base URL and an API key against the server; raises ApiError when they fail."""
+"""An async check of a base URL and an API key against the server that raises ApiError."""
 
 PALETTE = (
     "#1a73e8",
@@ -59,12 +60,10 @@ PALETTE = (
     "#795548",
     "#d01884",
 )
-"""Profile colours, far apart in hue and lightness so that two stores never look alike."""
-
-DEFAULT_COLOUR = PALETTE[0]
+"""Profile colours of clearly different hues; a ninth profile shares one with another."""
 
 MAX_NAME_LENGTH = 60
-"""The longest profile name, as ``config.ProfileName`` allows."""
+"""The maximum length of a profile name, as ``config.ProfileName`` sets it."""
 
 
 def tr(text: str) -> str:
@@ -88,10 +87,37 @@ def colour_name(colour: str) -> str:
 
 
 def colour_icon(colour: str, size: int = 16) -> QIcon:
-    """Draw a square of ``colour``, the mark that tells the profiles apart."""
+    """Draw a square of ``colour``, the mark that distinguishes the profiles."""
     pixmap = QPixmap(size, size)
     pixmap.fill(QColor(colour))
     return QIcon(pixmap)
+
+
+def unused_colour(taken: Iterable[str]) -> str:
+    """Return the first palette colour not in ``taken``, or the least used one."""
+    used = list(taken)
+    return min(PALETTE, key=used.count)
+
+
+def profile_colours(
+    profiles: Sequence[Profile], chosen: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """Return the colour of each profile by name: chosen, saved, or else a free one.
+
+    A colour in ``chosen`` wins over the profile's own ``colour``. Profiles without either
+    get palette colours that no other profile has while there are any, in list order, so
+    the window and the dialog show the same mark.
+    """
+    chosen = chosen or {}
+    colours: dict[str, str] = {}
+    for profile in profiles:
+        colour = chosen.get(profile.name) or getattr(profile, "colour", None)
+        if colour:
+            colours[profile.name] = colour
+    for profile in profiles:
+        if profile.name not in colours:
+            colours[profile.name] = unused_colour(colours.values())
+    return {profile.name: colours[profile.name] for profile in profiles}
 
 
 async def check_connection(base_url: str, api_key: str) -> None:
@@ -104,7 +130,7 @@ async def check_connection(base_url: str, api_key: str) -> None:
 
 
 class KeyState(StrEnum):
-    """Where a profile's API key was when the dialog opened."""
+    """Location of a profile's API key when the dialog opened."""
 
     KEYRING = "keyring"
     SESSION = "session"
@@ -176,7 +202,7 @@ class SessionOfferNeededError(Exception):
 class SettingsDialog(QDialog):
     """Edits the connection profiles: name, base URL, phone region, colour and API key.
 
-    Nothing changes before OK: then typed keys go to the keyring, removed keys and the keys of
+    Nothing changes before OK. Then typed keys go to the keyring, removed keys and the keys of
     removed profiles are deleted, and renamed profiles take their key along. Cancel leaves the
     keyring and ``session_keys`` as they were. The dialog never writes the settings file; the
     caller saves ``settings()``.
@@ -235,23 +261,23 @@ class SettingsDialog(QDialog):
     # Results
 
     def settings(self) -> Settings | None:
-        """The edited settings with the active profile, once the dialog was accepted."""
+        """Return the edited settings with the active profile, or None before OK."""
         return self._result
 
     def colours(self) -> dict[str, str]:
-        """The colour of each profile by name, such as ``#1a73e8``, once accepted."""
+        """Return the colour of each profile by name, such as ``#1a73e8``, or {} before OK."""
         return dict(self._result_colours)
 
     def is_testing(self) -> bool:
-        """Whether a connection test is running."""
+        """Return whether a connection test is running."""
         return self._test_task is not None
 
     # Building
 
-    def _drafts_of(self, settings: Settings, colours: Mapping[str, str]) -> list[ProfileDraft]:
+    def _drafts_of(self, settings: Settings, chosen: Mapping[str, str]) -> list[ProfileDraft]:
+        colours = profile_colours(settings.profiles, chosen)
         drafts: list[ProfileDraft] = []
         for profile in settings.profiles:
-            colour = colours.get(profile.name) or getattr(profile, "colour", None)
             state = self._key_state(profile.name)
             self._original_states[profile.name] = state
             drafts.append(
@@ -260,7 +286,7 @@ class SettingsDialog(QDialog):
                     name=profile.name,
                     base_url=profile.base_url,
                     region=profile.default_region,
-                    colour=colour or self._unused_colour(drafts),
+                    colour=colours[profile.name],
                     key_state=state,
                 )
             )
@@ -275,12 +301,6 @@ class SettingsDialog(QDialog):
             logger.warning("The keyring cannot be read for profile %r: %s", name, error)
             return KeyState.UNREADABLE
         return KeyState.KEYRING if stored else KeyState.NONE
-
-    @staticmethod
-    def _unused_colour(drafts: list[ProfileDraft]) -> str:
-        used = {draft.colour for draft in drafts}
-        free = [colour for colour in PALETTE if colour not in used]
-        return free[0] if free else PALETTE[len(drafts) % len(PALETTE)]
 
     def _build_widgets(self) -> None:
         self.profile_list = self._named(QListWidget(), "profileList", tr("Profiles"))
@@ -408,7 +428,7 @@ class SettingsDialog(QDialog):
             self.ok_button,
             self.cancel_button,
         )
-        for before, after in zip(chain, chain[1:], strict=False):
+        for before, after in itertools.pairwise(chain):
             QWidget.setTabOrder(before, after)
 
     def _connect_signals(self) -> None:
@@ -444,7 +464,7 @@ class SettingsDialog(QDialog):
             name=name,
             base_url="",
             region=self._default_region,
-            colour=self._unused_colour(self._drafts),
+            colour=unused_colour(draft.colour for draft in self._drafts),
             key_state=KeyState.NONE,
         )
         self._drafts.append(draft)
@@ -457,7 +477,7 @@ class SettingsDialog(QDialog):
         self.name_edit.selectAll()
 
     def remove_profile(self) -> None:
-        """Remove the selected profile; its key is deleted when the dialog is saved."""
+        """Remove the selected profile. Saving the dialog deletes its key too."""
         row = self.profile_list.currentRow()
         if row < 0:
             return
@@ -616,7 +636,7 @@ class SettingsDialog(QDialog):
             logger.info("Connection test failed: %s", type(error).__name__)
             outcome = (False, error_message(error))
         finally:
-            # A cancelled test belongs to a closed dialog or another profile: show nothing.
+            # A cancelled test belongs to a closed dialog or another profile, so it shows nothing.
             if self._test_task is task:
                 self._end_test(outcome)
 
@@ -718,7 +738,7 @@ class SettingsDialog(QDialog):
     # Saving
 
     def accept(self) -> None:
-        """Check every profile, apply the key changes and close; or explain what is wrong."""
+        """Check every profile, apply the key changes and close, or explain what is wrong."""
         self._save(allow_session_only=False)
 
     def done(self, result: int) -> None:
@@ -763,8 +783,15 @@ class SettingsDialog(QDialog):
         for draft in self._drafts:
             self._plan_draft(draft, plan)
 
-        for name in plan.writes:
-            plan.deletes.pop(name, None)
+        # After renaming "Shop" to "shop", a keyring that ignores case would delete the key
+        # just written. Other keyrings keep the old entry, unused, because profile names
+        # never differ in case only, and a profile added under that name deletes it.
+        written = {name.casefold() for name in plan.writes}
+        plan.deletes = {
+            name: known_stored
+            for name, known_stored in plan.deletes.items()
+            if name.casefold() not in written
+        }
         return plan
 
     def _plan_draft(self, draft: ProfileDraft, plan: KeyPlan) -> None:
@@ -851,8 +878,8 @@ class SettingsDialog(QDialog):
         self._show_rejection(
             RejectedInputError(
                 tr(
-                    "The API key of “{name}” was not stored and nothing was saved; press OK "
-                    "again once the keyring works."
+                    "The settings were not saved because the keyring cannot store the API key "
+                    "of “{name}”. Press OK again once the keyring works."
                 ).format(name=self._offered_name)
             )
         )
