@@ -201,6 +201,7 @@ async def _run_window(
         colour=connection.colour,
         profiles=source.profile_marks(),
         settings_enabled=not source.demo,
+        recent_limit=connection.profile.recent_limit,
         privacy=PrivacyOptions(
             mask_contacts=connection.profile.mask_contacts,
             lock_minutes=connection.profile.lock_minutes,
@@ -209,6 +210,8 @@ async def _run_window(
     )
     notifier.retrying.connect(window.on_retry_notice)
     window.show_store_warning(store.warning)
+    if connection.key_for_session_only:
+        window.show_key_notice()
     if geometry is not None:
         window.restoreGeometry(geometry)
     try:

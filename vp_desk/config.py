@@ -46,6 +46,10 @@ class Profile(BaseModel):
     """Minutes without input before customer data is covered; 0 never covers it."""
     clipboard_clear_seconds: int = Field(default=30, ge=0, le=3600)
     """Seconds after which copied customer data leaves the clipboard; 0 keeps it."""
+    retention_days: int = Field(default=7, ge=1, le=90)
+    """Days that opened customers stay readable offline."""
+    recent_limit: int = Field(default=50, ge=1, le=500)
+    """How many recent customers the Recent tab lists."""
 
     @field_validator("base_url")
     @classmethod

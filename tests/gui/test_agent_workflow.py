@@ -284,3 +284,26 @@ def test_down_from_search_bar_opens_first_row(qtbot: QtBot, window: MainWindow) 
 
     assert window.table.hasFocus()
     assert window.selected_customer() == window.table_model.customer_at(0)
+
+
+def test_dropped_extension_is_shown(qtbot: QtBot, window: MainWindow) -> None:
+    qtbot.keyClicks(window.search_bar.edit, "020 7946 0958 ext. 12")
+
+    assert window.search_bar.reading.text() == "Phone +44 20 7946 0958, without extension 12"
+
+
+def test_selection_follows_customer_across_refresh(qtbot: QtBot, window: MainWindow) -> None:
+    search(qtbot, window, "")
+    window.table.setFocus()
+    with qtbot.waitSignal(window.cart_shown, timeout=WAIT_MS):
+        qtbot.keyClick(window.table, Qt.Key.Key_Down)
+        qtbot.keyClick(window.table, Qt.Key.Key_Down)
+    chosen = window.selected_customer()
+    assert chosen is not None
+    assert window.table.currentIndex().row() == 2
+
+    with qtbot.waitSignal(window.controller.page_loaded, timeout=WAIT_MS):
+        qtbot.keyClick(window, Qt.Key.Key_F5)
+
+    assert window.selected_customer() == chosen
+    assert window.table.currentIndex().row() == 2

@@ -77,11 +77,13 @@ def test_saved_customer_found_offline_then_refreshed(
     assert offline_window.offline_banner.isVisible()
     assert offline_window.offline_banner.text().startswith("Offline: showing saved data from ")
     assert not offline_window.pagination_bar.next_button.isEnabled()
+    assert not offline_window.filter_bar.isEnabled()
 
     with qtbot.waitSignal(offline_window.cart_shown, timeout=WAIT_MS):
         flaky_server.go_online()
 
     assert not offline_window.offline_banner.isVisible()
+    assert offline_window.filter_bar.isEnabled()
     assert offline_window.selected_customer() == customer
 
 

@@ -16,11 +16,12 @@ from tests.keyrings import MemoryKeyring
 from vp_desk.app import SETTINGS_REQUEST, _next_request
 from vp_desk.config import Profile, Settings, save_settings
 from vp_desk.credentials import KeyringCredentials
+from vp_desk.offline import OfflineStore
 from vp_desk.sandbox.data import Store
 from vp_desk.sandbox.server import SandboxServer
 from vp_desk.ui.controller import LookupController
 from vp_desk.ui.main_window import MainWindow
-from vp_desk.ui.profile_sources import SavedProfiles
+from vp_desk.ui.profile_sources import SavedProfiles, _remove_saved_lookups
 
 COFFEE = Profile(name="Coffee shop", base_url="https://coffee.example.com", default_region="GB")
 OUTDOOR = Profile(name="Outdoor shop", base_url="https://outdoor.example.com", default_region="US")
@@ -140,3 +141,18 @@ def test_session_key_is_used_without_keyring(qtbot: QtBot, tmp_path: Path) -> No
     assert connection is not None
     assert connection.api_key == "sk_test_session"
     assert "sk_test_session" not in path.read_text(encoding="utf-8")
+
+
+def test_removed_profile_loses_saved_lookups(
+    tmp_path: Path, memory_keyring: MemoryKeyring, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    store = OfflineStore.open("Old shop")
+    assert store.persistent
+    store.close()
+    assert list((tmp_path / "data").rglob("*.sqlite3"))
+
+    _remove_saved_lookups("Old shop")
+
+    assert not list((tmp_path / "data").rglob("*.sqlite3*"))
+    assert not [name for _service, name in memory_keyring.passwords if "Old shop" in name]

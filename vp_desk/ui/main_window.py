@@ -92,7 +92,7 @@ MAX_PROFILE_SHORTCUTS = 9
 """Profiles 1 to 9 get Ctrl+1 to Ctrl+9."""
 
 RECENT_LIMIT = 50
-"""How many recent customers the Recent tab lists."""
+"""How many recent customers the Recent tab lists unless the profile says otherwise."""
 
 
 def tr(text: str) -> str:
@@ -128,8 +128,10 @@ class MainWindow(QMainWindow):
         profiles: list[tuple[str, str]] | None = None,
         settings_enabled: bool = True,
         privacy: PrivacyOptions | None = None,
+        recent_limit: int = RECENT_LIMIT,
     ) -> None:
         super().__init__()
+        self._recent_limit = recent_limit
         options = privacy or PrivacyOptions()
         self.privacy = PrivacyGuard(options.mask_contacts, self)
         self.clipboard_guard = ClipboardGuard(options.clipboard_clear_seconds * 1000, self)
@@ -464,6 +466,7 @@ class MainWindow(QMainWindow):
     def on_offline_changed(self, offline: bool, saved_at: datetime | None) -> None:
         if not offline:
             self.offline_banner.hide()
+            self._set_server_controls_enabled(True)
             self.statusBar().showMessage(tr("Back online."), 5000)
             # The saved data on screen may be days old, so fetch it again at once.
             self.refresh()
@@ -479,8 +482,13 @@ class MainWindow(QMainWindow):
             text = tr("Offline: the server cannot be reached. Saved customers can still be found.")
         self.offline_banner.setText(text)
         self.offline_banner.show()
-        # Pages of the server's list cannot be fetched until it answers again.
+        # Pages, filters and server order cannot be fetched until the server answers again.
         self.pagination_bar.set_pagination(None)
+        self._set_server_controls_enabled(False)
+
+    def _set_server_controls_enabled(self, enabled: bool) -> None:
+        self.filter_bar.setEnabled(enabled)
+        self.table.horizontalHeader().setSectionsClickable(enabled)
 
     def on_cart_loaded(self, customer_id: UUID, cart: Cart | None) -> None:
         selected = self.selected_customer()
@@ -497,9 +505,19 @@ class MainWindow(QMainWindow):
         if warning is not None:
             self.statusBar().showMessage(store_warning_message(warning), 15000)
 
+    def show_key_notice(self) -> None:
+        """Say that the API key is kept for this session only."""
+        self.show_failure(
+            tr(
+                "The operating system's keyring cannot store the API key, so vp-desk keeps it "
+                "for this session only and asks again at the next start. Check that the "
+                "keyring service runs."
+            )
+        )
+
     def refresh_recent(self) -> None:
         """Show the profile's recent customers again, as the offline store has them now."""
-        self.recent_panel.set_snapshots(self.controller.service.recent(RECENT_LIMIT))
+        self.recent_panel.set_snapshots(self.controller.service.recent(self._recent_limit))
 
     def open_snapshot(self, snapshot: CustomerSnapshot) -> None:
         """Show a saved customer at once, then fetch them again from the server."""

@@ -168,6 +168,10 @@ def reading_text(query: SearchQuery) -> str:
     match query.kind:
         case QueryKind.CUSTOMER_ID:
             return tr("Customer ID")
+        case QueryKind.PHONE if query.dropped_extension:
+            return tr("Phone {number}, without extension {extension}").format(
+                number=query.display, extension=query.dropped_extension
+            )
         case QueryKind.PHONE:
             return tr("Phone {number}").format(number=query.display)
         case QueryKind.EMAIL:

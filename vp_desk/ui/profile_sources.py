@@ -45,11 +45,16 @@ class Connection:
     colour: str = "#1a73e8"
     offline_folder: Path | None = None
     offline_keys: DataKeyStore | None = None
+    key_for_session_only: bool = False
+    """Whether the key lives in memory only, because the keyring could not store it."""
 
     def open_offline_store(self) -> OfflineStore:
         """Open the profile's store of recent lookups and drop entries past retention."""
         store = OfflineStore.open(
-            self.profile.name, folder=self.offline_folder, keys=self.offline_keys
+            self.profile.name,
+            folder=self.offline_folder,
+            keys=self.offline_keys,
+            retention_days=self.profile.retention_days,
         )
         store.purge()
         return store
@@ -180,7 +185,10 @@ class SavedProfiles:
             self._settings = self._settings.with_profile(profile)
             save_settings(self._settings, self._path)
         colour = profile_colours(self._settings.profiles)[profile.name]
-        return Connection(profile=profile, api_key=key, colour=colour)
+        session_only = profile.name in self._session_keys
+        return Connection(
+            profile=profile, api_key=key, colour=colour, key_for_session_only=session_only
+        )
 
     async def edit_settings(self, parent: QWidget) -> str | None:
         """Open the Settings dialog; return the active profile after OK, or None."""
@@ -196,7 +204,12 @@ class SavedProfiles:
         settings = dialog.settings()
         if settings is None:
             return None
+        removed = {profile.name for profile in self._settings.profiles} - {
+            profile.name for profile in settings.profiles
+        }
         self._save(settings)
+        for name in removed:
+            _remove_saved_lookups(name)
         return settings.active_profile
 
     def _key_of(self, profile_name: str) -> str | None:
@@ -217,18 +230,31 @@ class SavedProfiles:
         key = dialog.api_key()
         self._save(self._settings.with_profile(entered))
 
+        session_only = False
         try:
             self._credentials.set_key(entered.name, key)
         except KeyringUnavailableError as error:
             # Never a plaintext fallback: without a keyring the key lives in memory only.
             logger.warning("The keyring cannot store the API key: %s", error)
             self._session_keys[entered.name] = key
+            session_only = True
         colour = profile_colours(self._settings.profiles)[entered.name]
-        return Connection(profile=entered, api_key=key, colour=colour)
+        return Connection(
+            profile=entered, api_key=key, colour=colour, key_for_session_only=session_only
+        )
 
     def _save(self, settings: Settings) -> None:
         self._settings = settings
         save_settings(settings, self._path)
+
+
+def _remove_saved_lookups(profile_name: str) -> None:
+    # A removed or renamed profile's saved customers would stay on disk, readable by nobody
+    # but still there; remove the file and its key.
+    try:
+        OfflineStore.remove_profile(profile_name)
+    except (KeyringUnavailableError, OSError) as error:
+        logger.warning("Could not remove the saved lookups of a removed profile: %s", error)
 
 
 def saved_profiles() -> contextlib.AbstractContextManager[SavedProfiles]:
