@@ -94,7 +94,7 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
 
 def _display_available() -> bool:
     # Without a display, Qt's xcb plugin aborts the process with a message that blames a
-    # missing library; say what is really wrong instead.
+    # missing library, so the real cause is printed instead.
     if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
         return True
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
@@ -171,7 +171,7 @@ async def _run(arguments: argparse.Namespace, server: InstanceServer | None) -> 
 
 @dataclass(frozen=True)
 class WindowOutcome:
-    """How a window ended: with the exit code of the app, or with the profile to open next."""
+    """The end of a window: the exit code of the app, or the profile to open next."""
 
     exit_code: int | None = None
     next_profile: str | None = None
@@ -186,13 +186,15 @@ async def _run_window(
     server: InstanceServer | None,
 ) -> WindowOutcome:
     store = connection.open_offline_store()
+    purging = asyncio.ensure_future(_purge_hourly(store))
+
     notifier = RetryNotifier()
     client = CustomersClient(
         connection.profile.base_url, connection.api_key, on_retry=notifier.report
     )
     service = LookupService(client, store)
-    purging = asyncio.ensure_future(_purge_hourly(store))
     controller = LookupController(service)
+
     window = MainWindow(
         controller,
         profile_name=connection.profile.name,
@@ -208,6 +210,7 @@ async def _run_window(
             clipboard_clear_seconds=connection.profile.clipboard_clear_seconds,
         ),
     )
+
     notifier.retrying.connect(window.on_retry_notice)
     window.show_store_warning(store.warning)
     if connection.key_for_session_only:
@@ -258,7 +261,7 @@ async def _until_done(window: MainWindow, source: ProfileSource) -> WindowOutcom
 
 
 async def _next_request(window: MainWindow) -> str | None:
-    """Return the next profile the window asks for, SETTINGS_REQUEST, or None when closed."""
+    """Return the next profile the window requests, SETTINGS_REQUEST, or None when closed."""
     request: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
 
     def finish(value: str | None) -> None:

@@ -23,13 +23,13 @@ from vp_desk.offline import CustomerSnapshot, OfflineStore, OfflineStoreError
 logger = logging.getLogger("vp_desk.lookup")
 
 OUTAGE_STATUSES = frozenset({502, 503, 504})
-"""Statuses of gateways and overloaded servers: the store's API itself did not answer."""
+"""Statuses of gateways and overloaded servers: the store's API itself sent no response."""
 
 
 def is_outage(error: BaseException) -> bool:
-    """Tell whether ``error`` means the server is out of reach, as opposed to an answer.
+    """Tell whether ``error`` means the server is out of reach, as opposed to a response.
 
-    400, 401, 403 and 404 are answers of a reachable server, so they never count.
+    400, 401, 403 and 404 are responses of a reachable server, so they never count.
     """
     if isinstance(error, NetworkError | RequestTimeoutError):
         return True
@@ -140,7 +140,7 @@ class LookupService:
         return CartResult(cart)
 
     async def probe(self) -> bool:
-        """Tell whether the server answers again; any answer but an outage counts."""
+        """Tell whether the server responds again; any response but an outage counts."""
         try:
             await self._client.list_customers(limit=1)
         except ApiError as error:
@@ -181,7 +181,7 @@ class LookupService:
         snapshot = find(self._store)
         if snapshot is None:
             raise NotSavedError(error) from error
-        logger.info("Server out of reach (%s); answered from saved data", type(error).__name__)
+        logger.info("Server out of reach (%s); returned saved data", type(error).__name__)
         return snapshot
 
     def _saved_page(self, search_term: str, limit: int) -> PageResult:

@@ -212,7 +212,7 @@ class LookupController(QObject):
             return
         except Exception as error:
             # A bug must not take the window down, and the agent must still learn that the
-            # look-up failed; the crash dialog logs it and carries the details.
+            # look-up failed. The crash dialog logs the error and carries the details.
             crash_reporter.report(error)
             on_error(error)
             return
@@ -239,7 +239,7 @@ class LookupController(QObject):
             await asyncio.sleep(delay)
             attempt += 1
             if await self._service.probe():
-                logger.info("The server answers again after %d checks", attempt)
+                logger.info("The server responds again after %d checks", attempt)
                 self._set_offline(False, None)
                 return
 

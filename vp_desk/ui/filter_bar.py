@@ -103,7 +103,7 @@ class FilterBar(QWidget):
         )
 
     def reset(self) -> None:
-        """Filter nothing, and say so once."""
+        """Clear every filter and emit ``filters_changed`` once."""
         widgets = (self.phone_box, self.email_box, self.from_edit, self.to_edit)
         for widget in widgets:
             widget.blockSignals(True)

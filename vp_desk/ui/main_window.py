@@ -81,7 +81,7 @@ QLabel#badge[verified="false"] { background: #fef7e0; color: #8a4b00; }
 
 @dataclass(frozen=True, slots=True)
 class PrivacyOptions:
-    """How the window guards customer data on screen and on the clipboard."""
+    """Settings of the window's guard of customer data on screen and on the clipboard."""
 
     mask_contacts: bool = True
     lock_minutes: float = 5.0
@@ -92,7 +92,7 @@ MAX_PROFILE_SHORTCUTS = 9
 """Profiles 1 to 9 get Ctrl+1 to Ctrl+9."""
 
 RECENT_LIMIT = 50
-"""How many recent customers the Recent tab lists unless the profile says otherwise."""
+"""The number of recent customers the Recent tab lists, unless the profile sets another."""
 
 
 def tr(text: str) -> str:
@@ -212,8 +212,8 @@ class MainWindow(QMainWindow):
         table.verticalHeader().setDefaultSectionSize(table.fontMetrics().height() + 8)
         header = table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        # The server sorts; a click asks it again from the first page and never re-sorts the
-        # loaded rows, which would show a page of one order sorted another way.
+        # The server sorts. A click requests the first page again in the new order and never
+        # re-sorts the loaded rows, which would show a page of one order sorted another way.
         header.setSectionsClickable(True)
         header.setSortIndicatorShown(True)
         header.setSortIndicator(CustomerColumn.NAME, Qt.SortOrder.AscendingOrder)
@@ -293,7 +293,7 @@ class MainWindow(QMainWindow):
         help_menu.addAction(log_action)
 
     def bring_to_front(self) -> None:
-        """Show the window above others, as a screen pop or a second start asks."""
+        """Show the window above others, for a screen pop or a second start."""
         self.showNormal()
         self.raise_()
         self.activateWindow()
@@ -482,7 +482,7 @@ class MainWindow(QMainWindow):
             text = tr("Offline: the server cannot be reached. Saved customers can still be found.")
         self.offline_banner.setText(text)
         self.offline_banner.show()
-        # Pages, filters and server order cannot be fetched until the server answers again.
+        # Pages, filters and server order need the server, so they wait until it responds again.
         self.pagination_bar.set_pagination(None)
         self._set_server_controls_enabled(False)
 

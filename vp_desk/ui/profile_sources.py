@@ -1,4 +1,4 @@
-"""Where the window's connection profiles come from: the settings file, or the demo stores."""
+"""Sources of the window's connection profiles: the settings file, or the demo stores."""
 
 from __future__ import annotations
 
@@ -249,8 +249,8 @@ class SavedProfiles:
 
 
 def _remove_saved_lookups(profile_name: str) -> None:
-    # A removed or renamed profile's saved customers would stay on disk, readable by nobody
-    # but still there; remove the file and its key.
+    # Without its profile, nothing could ever decrypt the saved customers, yet the file would
+    # stay on disk, so the file and its key are removed.
     try:
         OfflineStore.remove_profile(profile_name)
     except (KeyringUnavailableError, OSError) as error:
