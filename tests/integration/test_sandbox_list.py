@@ -174,6 +174,42 @@ def test_created_bound_with_other_offset(
     assert set(ids(found)) == {c.id for c in customers if c.created_at >= moment}
 
 
+@pytest.mark.parametrize("sort_order", list(SortOrder))
+def test_created_range_sorted_by_creation(
+    sandbox_server: SandboxServer, store: Store, customers: list[Customer], sort_order: SortOrder
+) -> None:
+    by_creation = sorted(customers, key=lambda c: c.created_at)
+    start, end = by_creation[30].created_at, by_creation[90].created_at
+    query = CustomerListQuery(
+        created_from=start,
+        created_to=end,
+        sort_by=CustomerSortField.CREATED_AT,
+        sort_order=sort_order,
+    )
+
+    found = list_all(sandbox_server, store.api_key, query, limit=7)
+
+    chosen = [c for c in customers if start <= c.created_at <= end]
+    assert len(chosen) >= 61
+    assert ids(found) == expected_order(chosen, CustomerSortField.CREATED_AT, sort_order)
+
+
+@pytest.mark.parametrize("sort_by", list(CustomerSortField))
+def test_range_after_everyone_is_empty(
+    sandbox_server: SandboxServer,
+    store: Store,
+    customers: list[Customer],
+    sort_by: CustomerSortField,
+) -> None:
+    latest = max(c.created_at for c in customers)
+    query = CustomerListQuery(created_from=latest + timedelta(microseconds=1), sort_by=sort_by)
+
+    page = call(sandbox_server, store.api_key, lambda c: c.list_customers(query))
+
+    assert page.customers == []
+    assert page.pagination.total == 0
+
+
 # --- Order -----------------------------------------------------------------------------------
 
 

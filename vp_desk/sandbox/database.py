@@ -1,9 +1,10 @@
-"""SQLite storage of a sandbox dataset and the queries behind the five Customers API operations."""
+"""SQLite index of a sandbox dataset and the queries behind the five Customers API operations."""
 
 from __future__ import annotations
 
 import sqlite3
 import threading
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -173,7 +174,9 @@ class SandboxDatabase:
         """
         self._lock = threading.Lock()
         self._store_ranks: dict[UUID, tuple[int, int]] = {}
-        # Indexed by name rank; the rank 0 is unused.
+        # Each store's creation times in microseconds, in the order of their created ranks.
+        self._creation_times: dict[UUID, list[int]] = {}
+        # Indexed by name rank, which starts at 1.
         self._customers: list[Customer | None] = [None]
         self._customer_json: list[str | None] = [None]
         self._carts = dataset.carts
@@ -181,7 +184,8 @@ class SandboxDatabase:
         self._counts: dict[tuple[UUID, ListCriteria], int] = {}
         self._connection = sqlite3.connect(path, check_same_thread=False)
         try:
-            # The load makes a few objects per customer; see garbage_collection_paused.
+            # The load makes a few lasting objects per customer, as garbage_collection_paused
+            # explains.
             with garbage_collection_paused():
                 self._load(dataset)
             self._planner = SearchPlanner(self._trigram_counts(), len(dataset.customers))
@@ -206,7 +210,8 @@ class SandboxDatabase:
                 customers = sorted(dataset.customers_of(store.id), key=_name_key)
                 self._customers += customers
                 self._store_ranks[store.id] = (first_rank, first_rank + len(customers) - 1)
-                _insert_store_customers(connection, store.id, customers, first_rank)
+                created = _insert_store_customers(connection, store.id, customers, first_rank)
+                self._creation_times[store.id] = sorted(created)
 
             self._customer_json += [None] * (len(self._customers) - 1)
             connection.executescript(_INDEXES)
@@ -327,7 +332,29 @@ class SandboxDatabase:
             plan = self._planner.plan(criteria.search_term)
             if plan.matches_nothing:
                 return None
-        return _build_list_query(ranks, plan, criteria)
+
+        sort_ranks = ranks
+        if criteria.sort_by is CustomerSortField.CREATED_AT:
+            sort_ranks = self._created_ranks(store_id, ranks[0], criteria)
+            if sort_ranks[0] > sort_ranks[1]:
+                return None
+        return _build_list_query(ranks, sort_ranks, plan, criteria)
+
+    def _created_ranks(
+        self, store_id: UUID, first_rank: int, criteria: ListCriteria
+    ) -> tuple[int, int]:
+        """Return the created ranks of the store's customers created within the criteria's range.
+
+        A page by creation time then reads only that part of its index, rather than every
+        customer created before the range, which took 24 ms at 100 000 customers.
+        """
+        times = self._creation_times[store_id]
+        start, end = 0, len(times)
+        if criteria.created_from is not None:
+            start = bisect_left(times, timestamp_microseconds(criteria.created_from))
+        if criteria.created_to is not None:
+            end = bisect_right(times, timestamp_microseconds(criteria.created_to))
+        return first_rank + start, first_rank + end - 1
 
     def get_cart(self, store_id: UUID, customer_id: UUID) -> CartLookup | None:
         """Return the customer's cart lookup, or None when the store has no such customer."""
@@ -365,9 +392,16 @@ _Condition = tuple[str, tuple[object, ...]]
 
 
 def _build_list_query(
-    ranks: tuple[int, int], plan: SearchPlan | None, criteria: ListCriteria
+    ranks: tuple[int, int],
+    sort_ranks: tuple[int, int],
+    plan: SearchPlan | None,
+    criteria: ListCriteria,
 ) -> _ListQuery:
-    """Build the count and page queries of one store's list; ``ranks`` is its rank range."""
+    """Build the count and page queries of one store's list.
+
+    ``ranks`` is the store's rank range, and ``sort_ranks`` the part of it, in the rank of the
+    sort field, that can contain matches.
+    """
     conditions: list[_Condition] = []
     if plan is not None:
         # The trigram index finds candidates, and instr() keeps those that contain a pattern.
@@ -390,7 +424,7 @@ def _build_list_query(
         # A count reads all of the store's rows, which is fastest in rowid order.  A page
         # follows the index of its order, so it stops once it has enough rows.
         count_conditions = [("c.name_rank BETWEEN ? AND ?", ranks), *conditions]
-        page_conditions = [(f"c.{sort_column} BETWEEN ? AND ?", ranks), *conditions]
+        page_conditions = [(f"c.{sort_column} BETWEEN ? AND ?", sort_ranks), *conditions]
 
     direction = "DESC" if criteria.sort_order is SortOrder.DESC else "ASC"
     count_sql, count_parameters = _select("COUNT(*)", source, count_conditions, "")
@@ -443,8 +477,11 @@ def _insert_store_customers(
     store_id: UUID,
     customers: Sequence[Customer],
     first_rank: int,
-) -> None:
-    """Insert one store's customers, sorted by name, ranked from ``first_rank`` in every order."""
+) -> list[int]:
+    """Insert one store's customers, sorted by name, ranked from ``first_rank`` in every order.
+
+    Returns their creation times in microseconds, in the order of ``customers``.
+    """
     ids = [customer.id.int for customer in customers]
     created = [timestamp_microseconds(customer.created_at) for customer in customers]
     updated = [timestamp_microseconds(customer.updated_at) for customer in customers]
@@ -487,3 +524,4 @@ def _insert_store_customers(
             for index, customer in enumerate(customers)
         ),
     )
+    return created
