@@ -6,6 +6,7 @@ import pytest
 
 from vp_desk.api.errors import (
     BadRequestError,
+    EndpointNotFoundError,
     ForbiddenError,
     InvalidResponseError,
     NetworkError,
@@ -91,3 +92,9 @@ def test_outage_retry_message_counts_attempts() -> None:
     notice = RetryNotice(RetryReason.TIMED_OUT, attempt=1, max_attempts=3, delay=0.4)
 
     assert retry_message(notice) == ("The server did not answer; retrying in 1 s (attempt 2 of 3)")
+
+
+def test_bare_404_message_points_at_base_url() -> None:
+    message = error_message(EndpointNotFoundError(404, None, "No error envelope."))
+
+    assert "Check the base URL in Settings" in message

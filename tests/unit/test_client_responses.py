@@ -14,6 +14,7 @@ import pytest
 from vp_desk.api.client import MAX_BODY_BYTES, CustomersClient, parse_retry_after
 from vp_desk.api.errors import (
     BadRequestError,
+    EndpointNotFoundError,
     ForbiddenError,
     InvalidResponseError,
     NotFoundError,
@@ -93,7 +94,7 @@ def test_missing_optional_fields_are_absent() -> None:
         (400, BadRequestError),
         (401, UnauthorizedError),
         (403, ForbiddenError),
-        (404, NotFoundError),
+        (404, EndpointNotFoundError),
         (429, RateLimitedError),
         (500, ServerError),
         (503, ServerError),
@@ -275,3 +276,48 @@ def test_list_rejects_out_of_range_paging(limit: int, offset: int) -> None:
 def test_empty_key_is_rejected() -> None:
     with pytest.raises(ValueError, match="empty"):
         CustomersClient("http://127.0.0.1:9", "")
+
+
+def test_not_found_envelope_gives_not_found() -> None:
+    body = {"success": False, "error": {"code": "NOT_FOUND", "message": "No customer."}}
+
+    with pytest.raises(NotFoundError):
+        fetch_customer(reply(404, body))
+
+
+def test_bare_404_points_at_base_url() -> None:
+    with pytest.raises(EndpointNotFoundError) as caught:
+        fetch_customer(reply(404, b"<html>Not Found</html>", {"Content-Type": "text/html"}))
+
+    assert not isinstance(caught.value, NotFoundError)
+
+
+def test_other_customer_in_response_is_invalid() -> None:
+    other = {**CUSTOMER, "id": "00000000-0000-4000-8000-000000000001"}
+
+    with pytest.raises(InvalidResponseError, match="another customer"):
+        fetch_customer(reply(200, {"success": True, "data": other}))
+
+
+def test_absurd_money_precision_is_invalid() -> None:
+    cart = {
+        "id": CUSTOMER_ID,
+        "customerId": CUSTOMER_ID,
+        "status": "active",
+        "currency": "EUR",
+        "items": [],
+        "itemCount": 0,
+        "subtotal": "1E-999999999",
+        "createdAt": "2024-01-15T10:30:00Z",
+        "updatedAt": "2024-01-15T10:30:00Z",
+    }
+
+    async def scenario() -> None:
+        transport = httpx.MockTransport(reply(200, {"success": True, "data": cart}))
+        async with CustomersClient(
+            "http://127.0.0.1:9", "sk_test_key", retry_policy=NO_RETRIES, transport=transport
+        ) as client:
+            await client.get_cart(CUSTOMER_ID)
+
+    with pytest.raises(InvalidResponseError):
+        run(scenario())

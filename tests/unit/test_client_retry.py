@@ -17,9 +17,9 @@ import pytest
 from vp_desk.api.client import CustomersClient
 from vp_desk.api.errors import (
     BadRequestError,
+    EndpointNotFoundError,
     ForbiddenError,
     NetworkError,
-    NotFoundError,
     RateLimitedError,
     RequestTimeoutError,
     ServerError,
@@ -135,7 +135,7 @@ def test_three_failures_end_with_last_error() -> None:
         (400, BadRequestError),
         (401, UnauthorizedError),
         (403, ForbiddenError),
-        (404, NotFoundError),
+        (404, EndpointNotFoundError),
         (500, ServerError),
     ],
 )

@@ -152,8 +152,11 @@ class CustomersClient:
 
     async def get_customer(self, customer_id: UUID | str) -> Customer:
         """Fetch one customer by id."""
-        path = f"/customers/{_customer_id(customer_id)}"
-        envelope = await self._get(path, "/customers/{customerId}", CustomerEnvelope)
+        requested = _customer_id(customer_id)
+        envelope = await self._get(
+            f"/customers/{requested}", "/customers/{customerId}", CustomerEnvelope
+        )
+        _check_same_customer(requested, envelope.data.id)
         return envelope.data
 
     async def get_customer_by_phone(self, phone_number: str) -> Customer:
@@ -184,8 +187,11 @@ class CustomersClient:
 
     async def get_cart(self, customer_id: UUID | str) -> Cart | None:
         """Fetch the customer's current cart, or None when the customer has none."""
-        path = f"/customers/{_customer_id(customer_id)}/cart"
+        requested = _customer_id(customer_id)
+        path = f"/customers/{requested}/cart"
         envelope = await self._get(path, "/customers/{customerId}/cart", CartEnvelope)
+        if envelope.data is not None:
+            _check_same_customer(requested, envelope.data.customer_id)
         return envelope.data
 
     async def _get[EnvelopeT: BaseModel](
@@ -411,6 +417,15 @@ def _parse_success[EnvelopeT: BaseModel](
             "The server sent an error body with a success status.", status=status
         )
     return envelope
+
+
+def _check_same_customer(requested: str, returned: UUID) -> None:
+    # A cache or proxy that mixes up responses must never show one customer's data under
+    # another customer's name.
+    if str(returned) != requested:
+        raise InvalidResponseError(
+            "The server sent data of another customer than the one requested.", status=200
+        )
 
 
 def _parse_failure(status: int, body: bytes, headers: httpx.Headers) -> ApiStatusError:

@@ -11,6 +11,7 @@ Every failure of a request is one of these, so callers branch on the type, never
         ├── UnauthorizedError     401: the API key is missing or unknown
         ├── ForbiddenError        403: the API key may not use this endpoint
         ├── NotFoundError         404: no such customer in this store
+        ├── EndpointNotFoundError 404 without the API's error body: a wrong base URL
         ├── RateLimitedError      429: too many requests, ``retry_after`` seconds to wait
         └── ServerError           5xx and any other unexpected status
 
@@ -69,6 +70,10 @@ class NotFoundError(ApiStatusError):
     """No customer with that identifier exists in the key's store."""
 
 
+class EndpointNotFoundError(ApiStatusError):
+    """A 404 without the API's error body: the base URL points at something else."""
+
+
 class RateLimitedError(ApiStatusError):
     """The server asked the client to slow down."""
 
@@ -97,6 +102,10 @@ def error_for_status(
     """Build the typed error for an error status and the envelope's code and message."""
     if status == 429:
         return RateLimitedError(status, code, message, retry_after=retry_after)
+    # The API answers every unknown customer with its envelope and code NOT_FOUND; any other
+    # 404 comes from a server or path that is not the Customers API.
+    if status == 404 and code != "NOT_FOUND":
+        return EndpointNotFoundError(status, code, message)
 
     error_type = _ERROR_BY_STATUS.get(status, ServerError)
     return error_type(status, code, message)

@@ -29,7 +29,9 @@ def _reject_float(value: Any) -> Any:
 Money = Annotated[
     Decimal,
     BeforeValidator(_reject_float),
-    Field(allow_inf_nan=False),
+    # Bounds keep an absurd value such as "1E-999999999" from turning into a billion-digit
+    # string on screen; real currencies use at most 4 decimals.
+    Field(allow_inf_nan=False, max_digits=24, decimal_places=6),
     PlainSerializer(lambda value: format(value, "f"), return_type=str),
 ]
 """An amount in the cart's currency, sent as a decimal string such as ``"12.50"``."""

@@ -9,6 +9,7 @@ from PySide6.QtCore import QCoreApplication
 from vp_desk.api.errors import (
     ApiStatusError,
     BadRequestError,
+    EndpointNotFoundError,
     ForbiddenError,
     InvalidResponseError,
     NetworkError,
@@ -43,6 +44,11 @@ def error_message(error: BaseException, query: SearchQuery | None = None) -> str
             return tr(
                 "The server cannot be reached, and nothing saved on this computer matches. "
                 "Try again when the connection is back."
+            )
+        case EndpointNotFoundError():
+            return tr(
+                "The server at this address is not the store's Customers API. Check the base "
+                "URL in Settings; it ends before /api/v1."
             )
         case NotFoundError():
             return _not_found_message(query)
