@@ -1,0 +1,136 @@
+"""Start a window in this process, print when its first paint has ended, and exit.
+
+test_startup.py runs this file with ``sys.executable`` under the offscreen platform, in one
+of three modes:
+
+- ``bare``: an empty PySide6 QMainWindow of the app window's size, with ``app.exec()``;
+- ``window``: ``vp_desk.app.main([])``, the start on a saved connection profile. The parent
+  writes the settings file under XDG_CONFIG_HOME, and the API key to a JSON file that
+  replaces the operating system's keyring; VP_DESK_BENCH_KEYRING names that file;
+- ``demo``: ``vp_desk.app.main(["--demo"])``, which seeds 10,000 demo customers and starts
+  the sandbox before it shows the window.
+
+The probe prints one line per phase: the phase and ``time.monotonic()``, which on Linux reads
+the system-wide CLOCK_MONOTONIC that the parent reads too. The phases are "started" at the
+probe's first statement, "imported" once the modules of the mode are imported, and "painted"
+once the main window's first paint has ended. Then the probe leaves with ``os._exit(0)``, so
+no clean-up is timed.
+"""
+
+import sys
+import time
+
+STARTED = time.monotonic()
+
+import json  # noqa: E402
+import os  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from PySide6.QtCore import QTimer  # noqa: E402
+from PySide6.QtGui import QPaintEvent  # noqa: E402
+from PySide6.QtWidgets import QApplication, QMainWindow  # noqa: E402
+
+KEYRING_VARIABLE = "VP_DESK_BENCH_KEYRING"
+WINDOW_SIZE = (1280, 760)
+"""The size that MainWindow gives itself, so that both windows paint as many pixels."""
+
+
+def report(phase: str, moment: float) -> None:
+    """Print one phase line at once, because the parent reads lines as they come."""
+    print(f"{phase} {moment:.6f}", flush=True)
+
+
+def finish() -> None:
+    """Report the end of the first paint and leave without clean-up."""
+    report("painted", time.monotonic())
+    os._exit(0)
+
+
+def probed[WindowT: type[QMainWindow]](base: WindowT) -> WindowT:
+    """Return a subclass of ``base`` that calls finish() after its first paint event."""
+
+    class Probed(base):  # type: ignore[valid-type, misc]
+        _painted = False
+
+        def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+            super().paintEvent(event)
+            if not Probed._painted:
+                Probed._painted = True
+                # The children paint after the window in the same pass. A zero timer runs
+                # once that pass and the flush to the backing store are done.
+                QTimer.singleShot(0, finish)
+
+    return Probed  # type: ignore[return-value]
+
+
+def run_bare() -> int:
+    """Show an empty QMainWindow, the reference for the app's start."""
+    report("imported", time.monotonic())
+    app = QApplication(sys.argv[:1])
+    window = probed(QMainWindow)()
+    window.resize(*WINDOW_SIZE)
+    window.show()
+    return app.exec()
+
+
+def run_app(arguments: list[str]) -> int:
+    """Run vp_desk.app.main with ``arguments``, its window class wrapped by probed()."""
+    import keyring
+    import keyring.backend
+    import keyring.errors
+
+    import vp_desk.app
+
+    report("imported", time.monotonic())
+
+    class FileKeyring(keyring.backend.KeyringBackend):
+        """Passwords in a JSON file that outlives the probe, as a real keyring's entries do.
+
+        The file maps "service/user name" to the password.
+        """
+
+        priority = 1
+
+        def __init__(self, path: Path) -> None:
+            super().__init__()  # type: ignore[no-untyped-call]
+            self._path = path
+
+        def _entries(self) -> dict[str, str]:
+            entries: dict[str, str] = json.loads(self._path.read_text(encoding="utf-8"))
+            return entries
+
+        def get_password(self, service: str, username: str) -> str | None:
+            return self._entries().get(f"{service}/{username}")
+
+        def set_password(self, service: str, username: str, password: str) -> None:
+            entries = self._entries()
+            entries[f"{service}/{username}"] = password
+            self._path.write_text(json.dumps(entries), encoding="utf-8")
+
+        def delete_password(self, service: str, username: str) -> None:
+            entries = self._entries()
+            if entries.pop(f"{service}/{username}", None) is None:
+                raise keyring.errors.PasswordDeleteError(username)
+            self._path.write_text(json.dumps(entries), encoding="utf-8")
+
+    keyring.set_keyring(FileKeyring(Path(os.environ[KEYRING_VARIABLE])))
+    vp_desk.app.MainWindow = probed(vp_desk.app.MainWindow)  # type: ignore[attr-defined]
+    return vp_desk.app.main(arguments)
+
+
+def main() -> int:
+    """Run the mode that the first argument names."""
+    report("started", STARTED)
+    mode = sys.argv[1] if len(sys.argv) > 1 else ""
+    if mode == "bare":
+        return run_bare()
+    if mode == "window":
+        return run_app([])
+    if mode == "demo":
+        return run_app(["--demo"])
+    print(f"startup_probe: unknown mode {mode!r}; expected bare, window or demo", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
