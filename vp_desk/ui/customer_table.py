@@ -28,6 +28,8 @@ RAW_VALUE_ROLE = Qt.ItemDataRole.UserRole + 2
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 
+_OTHER_ROLES = frozenset({Qt.ItemDataRole.ToolTipRole, CUSTOMER_ID_ROLE})
+
 
 class CustomerColumn(IntEnum):
     """Columns of the customer table, in display order."""
@@ -38,6 +40,10 @@ class CustomerColumn(IntEnum):
     VERIFIED = 3
     CREATED = 4
     UPDATED = 5
+
+
+COLUMN_COUNT = len(CustomerColumn)
+"""Counted once: views ask for the column count and cells many times per paint."""
 
 
 def _column_titles() -> dict[CustomerColumn, str]:
@@ -64,12 +70,15 @@ class CustomerTableModel(QAbstractTableModel):
     def __init__(self, parent: QObject | None = None, privacy: PrivacyGuard | None = None) -> None:
         super().__init__(parent)
         self._customers: list[Customer] = []
+        self._texts: list[tuple[str, ...]] = []
+        self._shown: list[tuple[str, ...]] = []
         self._titles = _column_titles()
         self._privacy = privacy
         if privacy is not None:
             privacy.masking_changed.connect(self.on_masking_changed)
 
     def on_masking_changed(self) -> None:
+        self._shown = [self._masked_row(row) for row in range(len(self._customers))]
         if self._customers:
             for column in (CustomerColumn.EMAIL, CustomerColumn.PHONE):
                 top, bottom = self.index(0, column), self.index(len(self._customers) - 1, column)
@@ -79,6 +88,12 @@ class CustomerTableModel(QAbstractTableModel):
         """Show ``customers`` in place of the current rows."""
         self.beginResetModel()
         self._customers = list(customers)
+        # Views ask for every cell on every paint, so each text is formatted once per page.
+        self._texts = [
+            tuple(self._display(customer, column) for column in CustomerColumn)
+            for customer in self._customers
+        ]
+        self._shown = [self._masked_row(row) for row in range(len(self._customers))]
         self.endResetModel()
 
     def customer_at(self, row: int) -> Customer | None:
@@ -101,19 +116,23 @@ class CustomerTableModel(QAbstractTableModel):
 
     @override
     def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(CustomerColumn)
+        return 0 if parent.isValid() else COLUMN_COUNT
 
     @override
     def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        customer = self.customer_at(index.row()) if index.isValid() else None
-        if customer is None or not 0 <= index.column() < len(CustomerColumn):
+        row, column_number = index.row(), index.column()
+        if not 0 <= row < len(self._shown) or not 0 <= column_number < COLUMN_COUNT:
+            return None
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
+            return self._shown[row][column_number]
+        if role == RAW_VALUE_ROLE:
+            return self._texts[row][column_number]
+        if role not in _OTHER_ROLES:
+            # Views ask for fonts, colours, icons and more on every paint; none are set here.
             return None
 
-        column = CustomerColumn(index.column())
-        if role == RAW_VALUE_ROLE:
-            return self._display(customer, column)
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
-            return self._masked(customer, column)
+        customer = self._customers[row]
+        column = CustomerColumn(column_number)
         if role == Qt.ItemDataRole.ToolTipRole and column == CustomerColumn.CREATED:
             return format_datetime_utc(customer.created_at)
         if role == Qt.ItemDataRole.ToolTipRole and column == CustomerColumn.UPDATED:
@@ -128,21 +147,25 @@ class CustomerTableModel(QAbstractTableModel):
     ) -> Any:
         if role != Qt.ItemDataRole.DisplayRole:
             return None
-        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(CustomerColumn):
+        if orientation == Qt.Orientation.Horizontal and 0 <= section < COLUMN_COUNT:
             return self._titles[CustomerColumn(section)]
         if orientation == Qt.Orientation.Vertical and 0 <= section < len(self._customers):
             return str(section + 1)
         return None
 
-    def _masked(self, customer: Customer, column: CustomerColumn) -> str:
-        shown = self._display(customer, column)
-        if self._privacy is None or not shown:
-            return shown
-        if column == CustomerColumn.EMAIL:
-            return self._privacy.display_email(customer.id, shown)
-        if column == CustomerColumn.PHONE:
-            return self._privacy.display_phone(customer.id, shown)
-        return shown
+    def _masked_row(self, row: int) -> tuple[str, ...]:
+        texts = self._texts[row]
+        if self._privacy is None:
+            return texts
+        customer_id = self._customers[row].id
+        shown = list(texts)
+        shown[CustomerColumn.EMAIL] = self._privacy.display_email(
+            customer_id, texts[CustomerColumn.EMAIL]
+        )
+        shown[CustomerColumn.PHONE] = self._privacy.display_phone(
+            customer_id, texts[CustomerColumn.PHONE]
+        )
+        return tuple(shown)
 
     @staticmethod
     def _display(customer: Customer, column: CustomerColumn) -> str:

@@ -185,6 +185,11 @@ class CustomerDetailPanel(QWidget):
         if privacy is not None:
             privacy.masking_changed.connect(self.on_masking_changed)
 
+    @property
+    def customer(self) -> Customer | None:
+        """The customer on show, or None."""
+        return self._customer
+
     def reveal(self) -> None:
         """Show the open customer's email and phone until another customer is opened."""
         if self._privacy is not None and self._customer is not None:

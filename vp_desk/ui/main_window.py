@@ -13,6 +13,7 @@ from PySide6.QtCore import (
     QItemSelectionModel,
     QModelIndex,
     Qt,
+    QTimer,
     QUrl,
     Signal,
 )
@@ -87,6 +88,9 @@ class PrivacyOptions:
     lock_minutes: float = 5.0
     clipboard_clear_seconds: int = 30
 
+
+SEARCHING_NOTE_DELAY_MS = 300
+"""How long a search runs before the status bar says so."""
 
 MAX_PROFILE_SHORTCUTS = 9
 """Profiles 1 to 9 get Ctrl+1 to Ctrl+9."""
@@ -193,6 +197,11 @@ class MainWindow(QMainWindow):
         )
         self.connection_label.setObjectName("connectionLabel")
         self.statusBar().addPermanentWidget(self.connection_label)
+        self._paging_blocked = False
+        self._searching_note = QTimer(self)
+        self._searching_note.setSingleShot(True)
+        self._searching_note.setInterval(SEARCHING_NOTE_DELAY_MS)
+        self._searching_note.timeout.connect(lambda: self.statusBar().showMessage(tr("Searching…")))
         self._connect_signals()
         self._add_shortcuts()
         self.refresh_recent()
@@ -393,7 +402,8 @@ class MainWindow(QMainWindow):
         self.controller.search(query, self.pagination_bar.page_size)
 
     def on_page_requested(self, offset: int, page_size: int) -> None:
-        self.controller.load_page(offset, page_size)
+        if not self._paging_blocked:
+            self.controller.load_page(offset, page_size)
 
     def on_sort_changed(self, column: int, order: Qt.SortOrder) -> None:
         if column not in SORT_FIELDS:
@@ -427,12 +437,20 @@ class MainWindow(QMainWindow):
 
     def on_search_started(self) -> None:
         self.message_bar.hide()
-        # Paging the old rows now would page the new search at the old offset.
-        self.pagination_bar.set_pagination(None)
-        self.statusBar().showMessage(tr("Searching…"))
+        # Paging the old rows now would page the new search at the old offset, so page
+        # requests wait for the answer. Nothing on screen changes, which would cost a repaint.
+        self._paging_blocked = True
+        # Most answers arrive in milliseconds; a note that flashes by only costs a repaint.
+        self._searching_note.start()
+
+    def _end_search(self) -> None:
+        self._searching_note.stop()
+        self._paging_blocked = False
+        if self.statusBar().currentMessage() == tr("Searching…"):
+            self.statusBar().clearMessage()
 
     def on_page_loaded(self, page: CustomerPage) -> None:
-        self.statusBar().clearMessage()
+        self._end_search()
         self._show_customers(page.customers, page.pagination)
         if page.customers:
             return
@@ -443,12 +461,12 @@ class MainWindow(QMainWindow):
             self.show_failure(tr("This store has no customers yet."))
 
     def on_customer_found(self, customer: Customer) -> None:
-        self.statusBar().clearMessage()
+        self._end_search()
         # A single customer is no page of a list, so there is nothing to page or resize.
         self._show_customers([customer], None)
 
     def on_search_failed(self, text: str) -> None:
-        self.statusBar().clearMessage()
+        self._end_search()
         # The old rows belong to an earlier search, so showing them would mislead the agent.
         self._show_customers([], None)
         self.show_failure(text)
@@ -456,6 +474,9 @@ class MainWindow(QMainWindow):
     def on_current_row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         customer = self.table_model.customer_at(current.row())
         self.privacy.on_customer_selected(customer.id if customer else None)
+        if customer is None and self.detail_panel.customer is None:
+            # Nothing was open, so there is nothing to clear or lay out again.
+            return
         self.detail_panel.show_customer(customer)
         if customer is None:
             self.cart_panel.show_message(tr("Select a customer to see their cart."))

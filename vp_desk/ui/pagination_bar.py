@@ -5,7 +5,15 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCore import QCoreApplication, QSignalBlocker, Signal
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QSpinBox,
+    QWidget,
+)
 
 from vp_desk.api.models import Pagination
 
@@ -46,6 +54,8 @@ class PaginationBar(QWidget):
 
         self.position = QLabel()
         self.position.setObjectName("pagePosition")
+        # Its text changes with every page; a fixed size hint spares the window a new layout.
+        self.position.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
 
         self.size_box = QComboBox()
         self.size_box.setObjectName("pageSize")
