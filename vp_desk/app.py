@@ -23,6 +23,7 @@ from vp_desk.offline import OfflineStore
 from vp_desk.screen_pop import ScreenPopError, check_request_text
 from vp_desk.ui.controller import LookupController, RetryNotifier
 from vp_desk.ui.crash_dialog import crash_reporter
+from vp_desk.ui.link_events import LinkOpenFilter
 from vp_desk.ui.main_window import MainWindow, PrivacyOptions
 from vp_desk.ui.profile_sources import (
     Connection,
@@ -131,6 +132,8 @@ def main(argv: list[str] | None = None) -> int:
     app.setApplicationVersion(__version__)
     app.setQuitOnLastWindowClosed(False)
 
+    links = LinkOpenFilter(app)
+    app.installEventFilter(links)
     server = InstanceServer(instance_name) if instance_name else None
     if server is not None and server.listen() == ListenOutcome.ANOTHER_INSTANCE:
         # Another vp-desk started at the same moment and won; hand the request to it.
@@ -139,7 +142,9 @@ def main(argv: list[str] | None = None) -> int:
         print("vp-desk: another vp-desk is running but does not respond.", file=sys.stderr)
         return 1
     try:
-        return asyncio.run(_run(arguments, server), loop_factory=lambda: qasync.QEventLoop(app))
+        return asyncio.run(
+            _run(arguments, server, links), loop_factory=lambda: qasync.QEventLoop(app)
+        )
     finally:
         if server is not None:
             server.close()
@@ -152,7 +157,9 @@ def _instance_name(demo: bool) -> str:
     return base + ("-demo" if demo else "")
 
 
-async def _run(arguments: argparse.Namespace, server: InstanceServer | None) -> int:
+async def _run(
+    arguments: argparse.Namespace, server: InstanceServer | None, links: LinkOpenFilter
+) -> int:
     crash_reporter.install(asyncio.get_running_loop())
     profiles = demo_profiles(arguments.region) if arguments.demo else saved_profiles()
     with profiles as source:
@@ -162,7 +169,7 @@ async def _run(arguments: argparse.Namespace, server: InstanceServer | None) -> 
             connection = await source.connection(profile_name)
             if connection is None:
                 return 0
-            outcome = await _run_window(connection, source, arguments, geometry, server)
+            outcome = await _run_window(connection, source, arguments, geometry, server, links)
             arguments.lookup = None
             if outcome.exit_code is not None:
                 return outcome.exit_code
@@ -184,6 +191,7 @@ async def _run_window(
     arguments: argparse.Namespace,
     geometry: QByteArray | None,
     server: InstanceServer | None,
+    links: LinkOpenFilter | None = None,
 ) -> WindowOutcome:
     store = connection.open_offline_store()
     purging = asyncio.ensure_future(_purge_hourly(store))
@@ -230,8 +238,12 @@ async def _run_window(
         if server is not None:
             server.lookup_requested.connect(window.handle_screen_pop)
             server.activation_requested.connect(window.bring_to_front)
+        if links is not None:
+            links.link_opened.connect(window.handle_screen_pop)
         return await _until_done(window, source)
     finally:
+        if links is not None:
+            links.link_opened.disconnect(window.handle_screen_pop)
         if server is not None:
             server.lookup_requested.disconnect(window.handle_screen_pop)
             server.activation_requested.disconnect(window.bring_to_front)
