@@ -9,6 +9,7 @@ import keyring
 import keyring.backends.fail
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 
 from tests.gui.helpers import WAIT_MS
@@ -19,6 +20,7 @@ from vp_desk.credentials import KeyringCredentials
 from vp_desk.offline import OfflineStore
 from vp_desk.sandbox.data import Store
 from vp_desk.sandbox.server import SandboxServer
+from vp_desk.ui.connection_dialog import ConnectionDialog
 from vp_desk.ui.controller import LookupController
 from vp_desk.ui.main_window import MainWindow
 from vp_desk.ui.profile_sources import SavedProfiles, _remove_saved_lookups
@@ -156,3 +158,51 @@ def test_removed_profile_loses_saved_lookups(
 
     assert not list((tmp_path / "data").rglob("*.sqlite3*"))
     assert not [name for _service, name in memory_keyring.passwords if "Old shop" in name]
+
+
+def visible_widget[WidgetT: QWidget](kind: type[WidgetT]) -> WidgetT | None:
+    return next(
+        (
+            widget
+            for widget in QApplication.topLevelWidgets()
+            if isinstance(widget, kind) and widget.isVisible()
+        ),
+        None,
+    )
+
+
+@pytest.mark.parametrize("agree", [True, False], ids=["keep", "cancel"])
+def test_first_run_without_keyring_asks_before_session_key(
+    qtbot: QtBot, tmp_path: Path, agree: bool
+) -> None:
+    path = tmp_path / "settings.json"
+    previous = keyring.get_keyring()
+    keyring.set_keyring(keyring.backends.fail.Keyring())
+    try:
+        waiting = asyncio.ensure_future(SavedProfiles(path).connection(None))
+        qtbot.waitUntil(lambda: visible_widget(ConnectionDialog) is not None, timeout=WAIT_MS)
+        dialog = visible_widget(ConnectionDialog)
+        assert dialog is not None
+        dialog.url_edit.setText("http://127.0.0.1:8765")
+        dialog.region_edit.setText("GB")
+        dialog.key_edit.setText("sk_test_first_run")
+        dialog.accept()
+
+        qtbot.waitUntil(lambda: visible_widget(QMessageBox) is not None, timeout=WAIT_MS)
+        question = visible_widget(QMessageBox)
+        assert question is not None
+        assert "for this session only" in question.text()
+        choice = QMessageBox.StandardButton.Yes if agree else QMessageBox.StandardButton.Cancel
+        question.button(choice).click()
+        qtbot.waitUntil(waiting.done, timeout=WAIT_MS)
+    finally:
+        keyring.set_keyring(previous)
+
+    connection = waiting.result()
+    if agree:
+        assert connection is not None
+        assert connection.key_for_session_only
+        assert connection.api_key == "sk_test_first_run"
+    else:
+        assert connection is None
+    assert "sk_test_first_run" not in path.read_text(encoding="utf-8")

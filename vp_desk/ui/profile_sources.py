@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Protocol
 
 from PySide6.QtCore import QCoreApplication, QLocale
-from PySide6.QtWidgets import QDialog, QWidget
+from PySide6.QtWidgets import QDialog, QMessageBox, QWidget
 
 from vp_desk.api.identifiers import default_region_from_locale
 from vp_desk.config import Profile, Settings, load_settings, save_settings, settings_path
@@ -238,8 +238,11 @@ class SavedProfiles:
         try:
             self._credentials.set_key(entered.name, key)
         except KeyringUnavailableError as error:
-            # Never a plaintext fallback: without a keyring the key lives in memory only.
+            # Never a plaintext fallback: without a keyring the key lives in memory only, and
+            # only if the agent agrees.
             logger.warning("The keyring cannot store the API key: %s", error)
+            if not await _agree_to_session_key():
+                return None
             self._session_keys[entered.name] = key
             session_only = True
         colour = profile_colours(self._settings.profiles)[entered.name]
@@ -250,6 +253,22 @@ class SavedProfiles:
     def _save(self, settings: Settings) -> None:
         self._settings = settings
         save_settings(settings, self._path)
+
+
+async def _agree_to_session_key() -> bool:
+    box = QMessageBox(
+        QMessageBox.Icon.Warning,
+        tr("Keyring unavailable"),
+        tr(
+            "The operating system's keyring cannot store the API key, so it cannot be kept "
+            "between sessions. Keep it in memory for this session only? vp-desk then asks for "
+            "it again at the next start."
+        ),
+        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+    )
+    box.button(QMessageBox.StandardButton.Yes).setText(tr("Keep for this session"))
+    box.setDefaultButton(QMessageBox.StandardButton.Yes)
+    return await run_dialog(box) == QMessageBox.StandardButton.Yes
 
 
 def _remove_saved_lookups(profile_name: str) -> None:
