@@ -51,6 +51,10 @@ class PaginationBar(QWidget):
         self.page_box.setToolTip(tr("Type a page number and press Enter"))
         self.page_box.setKeyboardTracking(False)
         self.page_box.setMinimum(1)
+        self.page_box.setMaximum(99_999)
+        # A fixed width keeps a new page count from changing the size hint, which would lay
+        # out and repaint the whole window after every search.
+        self.page_box.setFixedWidth(self.page_box.sizeHint().width())
 
         self.position = QLabel()
         self.position.setObjectName("pagePosition")
@@ -113,8 +117,10 @@ class PaginationBar(QWidget):
         """Show where the loaded page sits, or nothing when no list is loaded."""
         self._pagination = pagination
         with QSignalBlocker(self.page_box):
-            self.page_box.setMaximum(self.page_count)
-            self.page_box.setValue(self.page)
+            if self.page_box.maximum() != self.page_count:
+                self.page_box.setMaximum(self.page_count)
+            if self.page_box.value() != self.page:
+                self.page_box.setValue(self.page)
         self.page_box.setEnabled(pagination is not None and self.page_count > 1)
 
         if pagination is None:
