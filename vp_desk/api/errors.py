@@ -45,7 +45,7 @@ class InvalidResponseError(ApiError):
 
 
 class ApiStatusError(ApiError):
-    """The server answered with an error status."""
+    """The server responded with an error status."""
 
     def __init__(self, status: int, code: str | None, message: str) -> None:
         super().__init__(f"HTTP {status} {code or 'without code'}: {message}")
@@ -85,7 +85,7 @@ class RateLimitedError(ApiStatusError):
 
 
 class ServerError(ApiStatusError):
-    """The server failed, or answered with a status that the contract does not define."""
+    """The server failed, or responded with a status that the contract does not define."""
 
 
 _ERROR_BY_STATUS: dict[int, type[ApiStatusError]] = {
@@ -102,8 +102,8 @@ def error_for_status(
     """Build the typed error for an error status and the envelope's code and message."""
     if status == 429:
         return RateLimitedError(status, code, message, retry_after=retry_after)
-    # The API answers every unknown customer with its envelope and code NOT_FOUND; any other
-    # 404 comes from a server or path that is not the Customers API.
+    # The API responds to every unknown customer with its envelope and code NOT_FOUND. Any
+    # other 404 comes from a server or path that is not the Customers API.
     if status == 404 and code != "NOT_FOUND":
         return EndpointNotFoundError(status, code, message)
 

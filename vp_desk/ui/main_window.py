@@ -90,7 +90,7 @@ class PrivacyOptions:
 
 
 SEARCHING_NOTE_DELAY_MS = 300
-"""How long a search runs before the status bar says so."""
+"""Milliseconds a search runs before the status bar shows "Searching…"."""
 
 MAX_PROFILE_SHORTCUTS = 9
 """Profiles 1 to 9 get Ctrl+1 to Ctrl+9."""
@@ -438,9 +438,9 @@ class MainWindow(QMainWindow):
     def on_search_started(self) -> None:
         self.message_bar.hide()
         # Paging the old rows now would page the new search at the old offset, so page
-        # requests wait for the answer. Nothing on screen changes, which would cost a repaint.
+        # requests wait for the response. Nothing on screen changes, which would cost a repaint.
         self._paging_blocked = True
-        # Most answers arrive in milliseconds; a note that flashes by only costs a repaint.
+        # Most responses arrive in milliseconds, and a note that flashes by only costs a repaint.
         self._searching_note.start()
 
     def _end_search(self) -> None:
