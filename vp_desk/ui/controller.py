@@ -63,6 +63,7 @@ class LookupController(QObject):
         self._service = service
         self._search_task: asyncio.Task[None] | None = None
         self._cart_task: asyncio.Task[None] | None = None
+        self._cart_customer: Customer | None = None
         self._probe_task: asyncio.Task[None] | None = None
         self._probe_delays = probe_delays
         self._last_query: SearchQuery | None = None
@@ -137,7 +138,14 @@ class LookupController(QObject):
         )
 
     def load_cart(self, customer: Customer) -> None:
-        """Load the cart of the customer that is now selected, and save both."""
+        """Load the cart of the customer that is now selected, and save both.
+
+        A load of the same customer's cart that is still running is kept, not started again.
+        """
+        running = self._cart_task is not None and not self._cart_task.done()
+        if running and self._cart_customer == customer:
+            return
+        self._cart_customer = customer
         self._cart_task = self._restart(self._cart_task, self._load_cart(customer))
 
     async def aclose(self) -> None:
@@ -162,6 +170,9 @@ class LookupController(QObject):
         async def fetch() -> object:
             result = await self._service.find_customer(query)
             self._note_freshness(result.freshness)
+            # The window opens a sole result at once, so its cart is requested now, before
+            # the detail panel is painted, instead of after.
+            self.load_cart(result.customer)
             return result.customer
 
         await self._report(
