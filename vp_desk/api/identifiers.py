@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 import uuid
@@ -182,11 +183,13 @@ def default_region_from_locale(locale_name: str | None) -> str:
     return FALLBACK_REGION
 
 
+@functools.lru_cache(maxsize=4096)
 def format_phone(e164: str) -> str:
     """Format an E.164 number for reading aloud, such as ``+44 20 7946 0958``.
 
     A number that phonenumbers cannot parse is returned unchanged, because a stored value is
-    still worth showing as it is.
+    still worth showing as it is. Results are cached: parsing takes about 20 µs, and every
+    page of the customer list formats every number on it.
     """
     try:
         number = phonenumbers.parse(e164, None)
