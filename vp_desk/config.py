@@ -39,7 +39,7 @@ class Profile(BaseModel):
     base_url: str
     default_region: str = Field(pattern=r"^[A-Z]{2}$")
     colour: Annotated[str, Field(pattern=r"^#[0-9a-f]{6}$")] | None = None
-    """The mark that tells this store from others on screen; None gets a free palette colour."""
+    """The colour that marks this store on screen; None takes a free palette colour."""
     mask_contacts: bool = True
     """Whether emails and phone numbers show masked until the agent reveals them."""
     lock_minutes: float = Field(default=5.0, ge=0, le=240)
@@ -124,7 +124,7 @@ def save_settings(settings: Settings, path: Path) -> None:
 
 
 class BaseUrlProblem(StrEnum):
-    """Why a base URL was rejected."""
+    """The reason a base URL was rejected."""
 
     EMPTY = "empty"
     NOT_HTTP = "not_http"

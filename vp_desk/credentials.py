@@ -16,7 +16,7 @@ MAX_KEY_LENGTH = 1000
 
 
 class KeyProblem(StrEnum):
-    """Why an API key was rejected before it was stored or sent."""
+    """The reason an API key was rejected before it was stored or sent."""
 
     EMPTY = "empty"
     WHITESPACE = "whitespace"

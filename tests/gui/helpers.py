@@ -10,7 +10,7 @@ from pytestqt.qtbot import QtBot
 from vp_desk.ui.main_window import MainWindow
 
 WAIT_MS = 10_000
-"""The longest wait for a signal; far beyond a loopback round trip, short enough to fail."""
+"""The maximum wait for a signal: far beyond a loopback round trip, short enough to fail."""
 
 WindowFactory = Callable[[str, str], MainWindow]
 

@@ -297,7 +297,7 @@ def test_closed_port_is_network_error() -> None:
 
 @pytest.fixture
 def silent_server() -> Iterator[str]:
-    """Serve on loopback a socket that accepts connections and never answers."""
+    """Serve on loopback a socket that accepts connections and never sends a response."""
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen()

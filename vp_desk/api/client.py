@@ -71,8 +71,8 @@ class CustomersClient:
     sets up TLS and costs tens of milliseconds. Close it with ``aclose()`` or ``async with``.
 
     Every call is a GET that ``retry_policy`` may send up to ``max_attempts`` times, within the
-    policy's deadline: after a connection failure, a read timeout, or a 502, 503 or 504, it
-    waits a random backoff, and after a 429 the ``Retry-After`` time. Before each retry it
+    policy's deadline. After a connection failure, a read timeout, or a 502, 503 or 504, it
+    waits a random backoff. After a 429 it waits the ``Retry-After`` time. Before each retry it
     calls ``on_retry``. All calls of one client share a token bucket of
     ``requests_per_second`` with bursts of ``burst`` requests, so that fast typing stays under
     the server's rate limit. ``clock`` and ``jitter`` (uniform in [0, 1)) are replaceable so
@@ -139,11 +139,6 @@ class CustomersClient:
     async def aclose(self) -> None:
         """Close the connection pool; the client cannot be used afterwards."""
         await self._http.aclose()
-
-    @property
-    def is_closed(self) -> bool:
-        """Whether ``aclose()`` has run."""
-        return self._http.is_closed
 
     @property
     def ssl_context(self) -> ssl.SSLContext:
@@ -435,7 +430,7 @@ def _parse_failure(status: int, body: bytes, headers: httpx.Headers) -> ApiStatu
         envelope = ErrorEnvelope.model_validate_json(body)
         code, message = envelope.error.code, envelope.error.message
     except ValidationError:
-        # Proxies and load balancers answer with HTML pages; the status alone still says enough.
+        # Proxies and load balancers respond with HTML pages, and the status alone is enough.
         message = f"No error envelope in the {len(body)}-byte body."
 
     retry_after = parse_retry_after(headers.get("Retry-After"))

@@ -5,8 +5,8 @@ Every failure of a request is one of these, so callers branch on the type, never
     ApiError
     ├── NetworkError              the server could not be reached (DNS, refused, reset, TLS)
     ├── RequestTimeoutError       a phase, an attempt or the whole call took longer than allowed
-    ├── InvalidResponseError      the server answered, but not with the contract's JSON
-    └── ApiStatusError            the server answered with an error status
+    ├── InvalidResponseError      the server responded, but not with the contract's JSON
+    └── ApiStatusError            the server responded with an error status
         ├── BadRequestError       400: a parameter was rejected
         ├── UnauthorizedError     401: the API key is missing or unknown
         ├── ForbiddenError        403: the API key may not use this endpoint
@@ -15,8 +15,8 @@ Every failure of a request is one of these, so callers branch on the type, never
         ├── RateLimitedError      429: too many requests, ``retry_after`` seconds to wait
         └── ServerError           5xx and any other unexpected status
 
-``NetworkError`` and ``RequestTimeoutError`` are outages; every ``ApiStatusError`` is an
-answer from a reachable server. The client raises them only after its retries: a connection
+``NetworkError`` and ``RequestTimeoutError`` are outages. Every ``ApiStatusError`` is a
+response of a reachable server. The client raises them only after its retries: a connection
 failure, a read timeout, a 502, 503 or 504, or a 429 whose ``Retry-After`` fits in the call's
 deadline is sent again first (see ``vp_desk.api.retry``).
 """

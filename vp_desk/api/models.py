@@ -73,7 +73,7 @@ class Customer(WireModel):
 
 
 class CartStatus(StrEnum):
-    """Where the customer's shopping session stands."""
+    """The state of the customer's shopping session."""
 
     ACTIVE = "active"
     CHECKED_OUT = "checked_out"
@@ -106,7 +106,7 @@ class Cart(WireModel):
 
 
 class Pagination(WireModel):
-    """Where a page sits in the whole filtered list."""
+    """The position of a page in the whole filtered list."""
 
     limit: int = Field(ge=1, le=100)
     offset: int = Field(ge=0)

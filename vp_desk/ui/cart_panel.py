@@ -191,7 +191,7 @@ class CartPanel(QWidget):
         self.show_message(tr("Loading cart…"))
 
     def show_cart(self, cart: Cart | None) -> None:
-        """Show ``cart``, or say that the customer has none."""
+        """Show ``cart``, or a note that the customer has none."""
         if cart is None:
             self.show_message(tr("This customer has no cart."))
             return

@@ -1,4 +1,4 @@
-"""First-run dialog that asks for the store's base URL and private API key."""
+"""First-run dialog for the store's base URL, phone region and private API key."""
 
 from __future__ import annotations
 
@@ -124,11 +124,11 @@ class ConnectionDialog(QDialog):
         self._profile: Profile | None = None
 
     def profile(self) -> Profile | None:
-        """The profile that was entered, once the dialog was accepted."""
+        """Return the profile that was entered, once the dialog was accepted."""
         return self._profile
 
     def api_key(self) -> str:
-        """The API key that was entered."""
+        """Return the API key that was entered."""
         return self.key_edit.text()
 
     def accept(self) -> None:

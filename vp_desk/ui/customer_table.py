@@ -111,7 +111,7 @@ class CustomerTableModel(QAbstractTableModel):
 
     @override
     def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
-        # Qt asks child counts of every index; a table has children only at the root.
+        # Qt requests the child count of every index, and a table has children only at the root.
         return 0 if parent.isValid() else len(self._customers)
 
     @override

@@ -1,4 +1,4 @@
-"""How dates, money and verification read in the window, in the agent's locale."""
+"""Formatting of dates, money and verification for the window, in the agent's locale."""
 
 from __future__ import annotations
 

@@ -178,7 +178,7 @@ class MainWindow(QMainWindow):
         self.list_tabs.setAccessibleName(tr("Customers and recent customers"))
         self.list_tabs.tabBar().setAccessibleName(tr("Customers and recent customers"))
 
-        # A strip in the profile's colour across the top, so nobody works in the wrong store.
+        # A strip in the profile's colour across the top shows at a glance which store is open.
         self.profile_strip = QFrame()
         self.profile_strip.setObjectName("profileStrip")
         self.profile_strip.setFixedHeight(5)

@@ -12,7 +12,7 @@ from vp_desk.api.identifiers import InvalidQuery, QueryKind, SearchQuery, parse_
 from vp_desk.ui.messages import invalid_query_message, reading_text
 
 MAX_INPUT_LENGTH = 1000
-"""The longest text the bar accepts; far beyond any id, phone, email or name."""
+"""The maximum length of the bar's text, far beyond any id, phone, email or name."""
 
 _PHONE_CHARACTERS = re.compile(r"[0-9+()./ -]+")
 
@@ -28,8 +28,9 @@ def tr(text: str) -> str:
 class SearchBar(QWidget):
     """A line edit for a customer id, phone number, email or free text.
 
-    Free text is searched once the agent pauses typing; an id, phone number or email only on
-    Enter, because half of one is usually invalid or names another customer. Esc clears.
+    Free text is searched once the agent pauses typing. An id, phone number or email is
+    searched only on Enter, because half of one is usually invalid or names another customer.
+    Esc clears the bar.
 
     Signals:
         search_requested(SearchQuery): valid text is to be searched.
@@ -131,7 +132,7 @@ class SearchBar(QWidget):
         try:
             query = parse_query(text, self._default_region)
         except InvalidQuery:
-            # Half-typed input is usually invalid; say so only when the agent presses Enter.
+            # Half-typed input is usually invalid, so the problem is shown only on Enter.
             self.typing_timer.stop()
             self.reading.setText(tr("…"))
             self.reading.setToolTip("")
