@@ -227,6 +227,13 @@ async def _run_window(
         window.restoreGeometry(geometry)
     try:
         window.show()
+        # Connected before any branch, so that the clean-up below always has them to undo.
+        if server is not None:
+            server.lookup_requested.connect(window.handle_screen_pop)
+            server.activation_requested.connect(window.bring_to_front)
+        if links is not None:
+            links.link_opened.connect(window.handle_screen_pop)
+
         if arguments.screenshot:
             code = await _take_screenshot(window, arguments.query, arguments.screenshot)
             return WindowOutcome(exit_code=code)
@@ -235,11 +242,6 @@ async def _run_window(
             window.search_bar.submit()
         if arguments.lookup:
             window.handle_screen_pop(arguments.lookup)
-        if server is not None:
-            server.lookup_requested.connect(window.handle_screen_pop)
-            server.activation_requested.connect(window.bring_to_front)
-        if links is not None:
-            links.link_opened.connect(window.handle_screen_pop)
         return await _until_done(window, source)
     finally:
         if links is not None:

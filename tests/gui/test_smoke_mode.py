@@ -36,6 +36,7 @@ def test_smoke_mode_saves_screenshot(tmp_path: Path) -> None:
     result = run_app("--demo", "--query", query, "--screenshot", str(screenshot))
 
     assert result.returncode == 0, result.stderr
+    assert "Failed to disconnect" not in result.stderr
     assert screenshot.read_bytes().startswith(PNG_SIGNATURE)
     assert screenshot.stat().st_size > 10_000
 
