@@ -133,7 +133,10 @@ def main(argv: list[str] | None = None) -> int:
     app.setQuitOnLastWindowClosed(False)
 
     links = LinkOpenFilter(app)
-    app.installEventFilter(links)
+    # Only macOS hands links to a running app as file-open events. Elsewhere the filter would
+    # only add a Python call to every event of every widget.
+    if sys.platform == "darwin":
+        app.installEventFilter(links)
     server = InstanceServer(instance_name) if instance_name else None
     if server is not None and server.listen() == ListenOutcome.ANOTHER_INSTANCE:
         # Another vp-desk started at the same moment and won; hand the request to it.

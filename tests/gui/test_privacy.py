@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QLineEdit, QMainWindow, QPushButton, QVBoxLayout, QWidget
 from pytestqt.qtbot import QtBot
 
@@ -228,6 +229,11 @@ def window(qtbot: QtBot) -> Iterator[LockedWindow]:
     shown.cover.hide_cover()
 
 
+def press_key(window: QWidget, key: Qt.Key) -> None:
+    """Press ``key`` in ``window`` the way the platform delivers it: to the window first."""
+    QTest.keyClick(window.windowHandle(), key)
+
+
 def test_lock_after_idle_time(qtbot: QtBot, make_lock: type[IdleLock], clock: FakeClock) -> None:
     lock = make_lock(5, clock=clock)
 
@@ -247,13 +253,13 @@ def test_input_resets_idle_time(
     lock = make_lock(5, clock=clock)
 
     clock.advance(200)
-    qtbot.keyClick(window.edit, Qt.Key.Key_A)
+    press_key(window, Qt.Key.Key_A)
     clock.advance(200)
     lock.check_idle()
     assert not lock.is_locked()
 
     clock.advance(60)
-    qtbot.mouseMove(window.edit, QPoint(5, 5))
+    QTest.mouseMove(window.windowHandle(), QPoint(15, 15))
     clock.advance(250)
     lock.check_idle()
     assert not lock.is_locked()
@@ -271,11 +277,30 @@ def test_first_input_after_idle_time_locks(
 
     # No timer fired, as after a sleep; the key locks and does not reach the field.
     clock.advance(3600)
-    qtbot.keyClick(window.edit, Qt.Key.Key_A)
+    press_key(window, Qt.Key.Key_A)
 
     assert lock.is_locked()
     assert window.cover.is_covering()
     assert window.edit.text() == ""
+
+
+def test_input_into_a_window_opened_later_counts(
+    qtbot: QtBot, make_lock: type[IdleLock], clock: FakeClock
+) -> None:
+    lock = make_lock(5, clock=clock)
+    later = LockedWindow()
+    qtbot.addWidget(later)
+    later.show()
+    later.activateWindow()
+    qtbot.waitUntil(lambda: QGuiApplication.focusWindow() is later.windowHandle(), timeout=WAIT_MS)
+
+    clock.advance(200)
+    press_key(later, Qt.Key.Key_B)
+    clock.advance(200)
+    lock.check_idle()
+
+    assert not lock.is_locked()
+    assert later.edit.text() == "b"
 
 
 def test_lock_timer_fires(qtbot: QtBot, make_lock: type[IdleLock]) -> None:
@@ -296,7 +321,7 @@ def test_zero_minutes_never_locks(
     clock.advance(10**6)
     with qtbot.assertNotEmitted(lock.locked, wait=50):
         lock.check_idle()
-        qtbot.keyClick(window.edit, Qt.Key.Key_A)
+        press_key(window, Qt.Key.Key_A)
 
     assert not lock.is_locked()
 

@@ -231,8 +231,11 @@ def input_clock() -> float:
 class IdleLock(QObject):
     """Locks the window after some minutes without keyboard, mouse or touch input.
 
-    An application-wide event filter records the time of each key press, mouse press, mouse
-    move, wheel turn and touch. A single-shot timer wakes up when the time may be over and
+    An event filter on each top-level window records the time of each key press, mouse
+    press, mouse move, wheel turn and touch. The windows receive all input before their
+    widgets do, and far fewer other events than the application as a whole, whose filter
+    would add a Python call to every paint and timer event. Windows are watched once they
+    take the focus, or by watch_window(). A single-shot timer wakes up when the time may be over and
     checks again, so input costs one clock reading and no timer restart. The first input
     after the time is over locks instead of counting, which also locks a computer that
     wakes from sleep. 0 minutes turns the lock off.
@@ -262,8 +265,19 @@ class IdleLock(QObject):
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self.check_idle)
 
-        _application().installEventFilter(self)
+        app = _application()
+        self._following_focus = isinstance(app, QGuiApplication)
+        if isinstance(app, QGuiApplication):
+            app.focusWindowChanged.connect(self.watch_window)
+            for window in app.topLevelWindows():
+                self.watch_window(window)
         self._schedule()
+
+    def watch_window(self, window: QWindow | None) -> None:
+        """Count input into ``window`` as activity; watching a window twice changes nothing."""
+        # Qt keeps one entry per filter, so a second install only moves it to the front.
+        if window is not None:
+            window.installEventFilter(self)
 
     def is_locked(self) -> bool:
         """Return whether the window is locked."""
@@ -298,12 +312,16 @@ class IdleLock(QObject):
         self.unlocked.emit()
 
     def stop(self) -> None:
-        """Remove the event filter and stop the timer; the lock never fires afterwards."""
+        """Remove the event filters and stop the timer; the lock never fires afterwards."""
         self._timer.stop()
         self._timeout = 0.0
         app = QCoreApplication.instance()
-        if app is not None:
-            app.removeEventFilter(self)
+        if isinstance(app, QGuiApplication):
+            if self._following_focus:
+                self._following_focus = False
+                app.focusWindowChanged.disconnect(self.watch_window)
+            for window in app.allWindows():
+                window.removeEventFilter(self)
 
     def check_idle(self) -> None:
         """Lock when the time without input is over, or wake up again when it may be."""
