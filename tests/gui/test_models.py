@@ -6,13 +6,18 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from uuid import UUID
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QModelRoleData, QModelRoleDataSpan, Qt
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
 from vp_desk.api.models import Cart, CartItem, CartStatus, Customer
 from vp_desk.ui.cart_panel import CartColumn, CartItemTableModel, CartPanel
-from vp_desk.ui.customer_table import CUSTOMER_ID_ROLE, CustomerColumn, CustomerTableModel
+from vp_desk.ui.customer_table import (
+    CUSTOMER_ID_ROLE,
+    RAW_VALUE_ROLE,
+    CustomerColumn,
+    CustomerTableModel,
+)
 
 CREATED = datetime(2025, 3, 14, 9, 30, tzinfo=UTC)
 
@@ -84,6 +89,34 @@ def test_customer_table_model_texts() -> None:
     assert model.headerData(CustomerColumn.EMAIL, Qt.Orientation.Horizontal) == "Email"
 
 
+def test_customer_table_model_answers_views_as_data_does() -> None:
+    # Views ask for several roles of a cell in one multiData call; it must agree with data().
+    model = CustomerTableModel()
+    model.set_customers([make_customer(number, email=None) for number in range(3)])
+    roles = [
+        Qt.ItemDataRole.DisplayRole,
+        Qt.ItemDataRole.AccessibleTextRole,
+        Qt.ItemDataRole.ToolTipRole,
+        Qt.ItemDataRole.FontRole,
+        Qt.ItemDataRole.BackgroundRole,
+        CUSTOMER_ID_ROLE,
+        RAW_VALUE_ROLE,
+    ]
+
+    for row in range(model.rowCount()):
+        for column in CustomerColumn:
+            index = model.index(row, column)
+            for role in roles:
+                role_data = QModelRoleData(role)
+                model.multiData(index, QModelRoleDataSpan(role_data))
+                assert role_data.data() == model.data(index, role), (row, column, role)
+
+    assert QModelRoleData(Qt.ItemDataRole.DisplayRole).data() is None
+    shown = QModelRoleData(Qt.ItemDataRole.DisplayRole)
+    model.multiData(model.index(1, CustomerColumn.NAME), QModelRoleDataSpan(shown))
+    assert shown.data() == "Zoë Müller 1"
+
+
 def test_customer_table_model_finds_rows_by_id() -> None:
     model = CustomerTableModel()
     customers = [make_customer(number) for number in range(3)]
@@ -125,3 +158,14 @@ def test_cart_panel_states(qtbot: QtBot) -> None:
     panel.show_cart(make_cart(3))
     assert panel.stack.currentWidget() is panel.items_view
     assert panel.totals.text() == "6 items · subtotal 27.00\u00a0EUR"
+
+    # The next customer's cart is loading: the lines shown before must go at once.
+    panel.show_loading()
+    assert panel.items_model.rowCount() == 0
+    assert panel.totals.text() == ""
+    assert panel.summary.text() == "Loading cart…"
+
+    panel.show_cart(None)
+    panel.show_loading()
+    assert panel.stack.currentWidget() is panel.state_label
+    assert panel.state_label.text() == "Loading cart…"

@@ -5,14 +5,7 @@ from __future__ import annotations
 from enum import IntEnum
 from typing import Any, override
 
-from PySide6.QtCore import (
-    QAbstractTableModel,
-    QCoreApplication,
-    QModelIndex,
-    QObject,
-    QPersistentModelIndex,
-    Qt,
-)
+from PySide6.QtCore import QCoreApplication, QObject, Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -25,8 +18,7 @@ from PySide6.QtWidgets import (
 
 from vp_desk.api.models import Cart, CartItem, CartStatus
 from vp_desk.ui.formatting import format_datetime, format_datetime_utc, format_money
-
-ModelIndex = QModelIndex | QPersistentModelIndex
+from vp_desk.ui.text_table import TextTableModel
 
 
 def tr(text: str) -> str:
@@ -47,13 +39,12 @@ class CartColumn(IntEnum):
 _NUMERIC_COLUMNS = {CartColumn.QUANTITY, CartColumn.UNIT_PRICE, CartColumn.LINE_TOTAL}
 
 
-class CartItemTableModel(QAbstractTableModel):
-    """The lines of one cart, read-only."""
+class CartItemTableModel(TextTableModel):
+    """The lines of one cart, read-only; the texts are formatted once per cart."""
 
     def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(len(CartColumn), parent)
         self._items: list[CartItem] = []
-        self._currency = ""
         self._titles = {
             CartColumn.PRODUCT: tr("Product"),
             CartColumn.SKU: tr("SKU"),
@@ -66,32 +57,25 @@ class CartItemTableModel(QAbstractTableModel):
         """Show the lines of ``cart``, or none."""
         self.beginResetModel()
         self._items = list(cart.items) if cart else []
-        self._currency = cart.currency if cart else ""
+        currency = cart.currency if cart else ""
+        self.set_texts(
+            [
+                tuple(_display(item, column, currency) for column in CartColumn)
+                for item in self._items
+            ]
+        )
         self.endResetModel()
 
     @override
-    def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._items)
-
-    @override
-    def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(CartColumn)
-
-    @override
-    def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._items):
-            return None
-        if not 0 <= index.column() < len(CartColumn):
-            return None
-
-        item = self._items[index.row()]
-        column = CartColumn(index.column())
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
-            return self._display(item, column)
-        if role == Qt.ItemDataRole.TextAlignmentRole and column in _NUMERIC_COLUMNS:
+    def alignment(self, column: int) -> int | None:
+        if column in _NUMERIC_COLUMNS:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    @override
+    def extra_data(self, row: int, column: int, role: int) -> Any:
         if role == Qt.ItemDataRole.ToolTipRole and column == CartColumn.PRODUCT:
-            return tr("Product id: {id}").format(id=item.product_id)
+            return tr("Product id: {id}").format(id=self._items[row].product_id)
         return None
 
     @override
@@ -104,18 +88,19 @@ class CartItemTableModel(QAbstractTableModel):
             return self._titles[CartColumn(section)]
         return None
 
-    def _display(self, item: CartItem, column: CartColumn) -> str:
-        match column:
-            case CartColumn.PRODUCT:
-                return item.product_name
-            case CartColumn.SKU:
-                return item.sku or ""
-            case CartColumn.QUANTITY:
-                return str(item.quantity)
-            case CartColumn.UNIT_PRICE:
-                return format_money(item.unit_price, self._currency)
-            case CartColumn.LINE_TOTAL:
-                return format_money(item.line_total, self._currency)
+
+def _display(item: CartItem, column: CartColumn, currency: str) -> str:
+    match column:
+        case CartColumn.PRODUCT:
+            return item.product_name
+        case CartColumn.SKU:
+            return item.sku or ""
+        case CartColumn.QUANTITY:
+            return str(item.quantity)
+        case CartColumn.UNIT_PRICE:
+            return format_money(item.unit_price, currency)
+        case CartColumn.LINE_TOTAL:
+            return format_money(item.line_total, currency)
 
 
 def status_text(status: CartStatus) -> str:
@@ -187,8 +172,15 @@ class CartPanel(QWidget):
         self.stack.setCurrentWidget(self.state_label)
 
     def show_loading(self) -> None:
-        """Say that the cart is on its way."""
-        self.show_message(tr("Loading cart…"))
+        """Say that the cart is on its way; the lines of the cart shown before go at once."""
+        if self.stack.currentWidget() is not self.items_view:
+            self.show_message(tr("Loading cart…"))
+            return
+        # Switching to the message and back would lay out and paint the whole panel twice
+        # for a cart that usually arrives within milliseconds; an emptied table says the same.
+        self.items_model.set_cart(None)
+        self.totals.clear()
+        self.summary.setText(tr("Loading cart…"))
 
     def show_cart(self, cart: Cart | None) -> None:
         """Show ``cart``, or a note that the customer has none."""

@@ -6,29 +6,19 @@ from enum import IntEnum
 from typing import Any, override
 from uuid import UUID
 
-from PySide6.QtCore import (
-    QAbstractTableModel,
-    QCoreApplication,
-    QModelIndex,
-    QObject,
-    QPersistentModelIndex,
-    Qt,
-)
+from PySide6.QtCore import QCoreApplication, QObject, Qt
 
 from vp_desk.api.identifiers import format_phone
 from vp_desk.api.models import Customer, CustomerSortField
 from vp_desk.ui.formatting import format_date, format_datetime_utc, verification_text
 from vp_desk.ui.privacy import PrivacyGuard
+from vp_desk.ui.text_table import TextTableModel
 
 CUSTOMER_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 """Item data role that returns the row's customer id as a string."""
 
 RAW_VALUE_ROLE = Qt.ItemDataRole.UserRole + 2
 """Item data role that returns the cell's value unmasked, for copying."""
-
-ModelIndex = QModelIndex | QPersistentModelIndex
-
-_OTHER_ROLES = frozenset({Qt.ItemDataRole.ToolTipRole, CUSTOMER_ID_ROLE})
 
 
 class CustomerColumn(IntEnum):
@@ -60,25 +50,24 @@ def _column_titles() -> dict[CustomerColumn, str]:
     }
 
 
-class CustomerTableModel(QAbstractTableModel):
+class CustomerTableModel(TextTableModel):
     """The customers of the page on screen, read-only.
 
     The rows are replaced as a whole when a page arrives; the server sorts and filters, so
-    the model never reorders them.
+    the model never reorders them. Each text is formatted once per page.
     """
 
     def __init__(self, parent: QObject | None = None, privacy: PrivacyGuard | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(COLUMN_COUNT, parent)
         self._customers: list[Customer] = []
-        self._texts: list[tuple[str, ...]] = []
-        self._shown: list[tuple[str, ...]] = []
+        self._full_texts: list[tuple[str, ...]] = []
         self._titles = _column_titles()
         self._privacy = privacy
         if privacy is not None:
             privacy.masking_changed.connect(self.on_masking_changed)
 
     def on_masking_changed(self) -> None:
-        self._shown = [self._masked_row(row) for row in range(len(self._customers))]
+        self.set_texts([self._masked_row(row) for row in range(len(self._customers))])
         if self._customers:
             for column in (CustomerColumn.EMAIL, CustomerColumn.PHONE):
                 top, bottom = self.index(0, column), self.index(len(self._customers) - 1, column)
@@ -88,12 +77,11 @@ class CustomerTableModel(QAbstractTableModel):
         """Show ``customers`` in place of the current rows."""
         self.beginResetModel()
         self._customers = list(customers)
-        # Views ask for every cell on every paint, so each text is formatted once per page.
-        self._texts = [
+        self._full_texts = [
             tuple(self._display(customer, column) for column in CustomerColumn)
             for customer in self._customers
         ]
-        self._shown = [self._masked_row(row) for row in range(len(self._customers))]
+        self.set_texts([self._masked_row(row) for row in range(len(self._customers))])
         self.endResetModel()
 
     def customer_at(self, row: int) -> Customer | None:
@@ -110,35 +98,17 @@ class CustomerTableModel(QAbstractTableModel):
         return None
 
     @override
-    def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
-        # Qt requests the child count of every index, and a table has children only at the root.
-        return 0 if parent.isValid() else len(self._customers)
-
-    @override
-    def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else COLUMN_COUNT
-
-    @override
-    def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        row, column_number = index.row(), index.column()
-        if not 0 <= row < len(self._shown) or not 0 <= column_number < COLUMN_COUNT:
-            return None
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
-            return self._shown[row][column_number]
+    def extra_data(self, row: int, column: int, role: int) -> Any:
         if role == RAW_VALUE_ROLE:
-            return self._texts[row][column_number]
-        if role not in _OTHER_ROLES:
-            # Views ask for fonts, colours, icons and more on every paint; none are set here.
-            return None
-
-        customer = self._customers[row]
-        column = CustomerColumn(column_number)
-        if role == Qt.ItemDataRole.ToolTipRole and column == CustomerColumn.CREATED:
-            return format_datetime_utc(customer.created_at)
-        if role == Qt.ItemDataRole.ToolTipRole and column == CustomerColumn.UPDATED:
-            return format_datetime_utc(customer.updated_at)
+            return self._full_texts[row][column]
         if role == CUSTOMER_ID_ROLE:
-            return str(customer.id)
+            return str(self._customers[row].id)
+        if role != Qt.ItemDataRole.ToolTipRole:
+            return None
+        if column == CustomerColumn.CREATED:
+            return format_datetime_utc(self._customers[row].created_at)
+        if column == CustomerColumn.UPDATED:
+            return format_datetime_utc(self._customers[row].updated_at)
         return None
 
     @override
@@ -154,7 +124,7 @@ class CustomerTableModel(QAbstractTableModel):
         return None
 
     def _masked_row(self, row: int) -> tuple[str, ...]:
-        texts = self._texts[row]
+        texts = self._full_texts[row]
         if self._privacy is None:
             return texts
         customer_id = self._customers[row].id
