@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import datetime
+from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
@@ -89,12 +90,13 @@ class LookupController(QObject):
     def search(self, query: SearchQuery, page_size: int) -> None:
         """Look up one customer, or the first page of a free-text search."""
         self._last_query = query
+        # Announced first, because the request starts at once and may end before this returns.
+        self.search_started.emit()
         if query.kind == QueryKind.TEXT:
             work = self._load_page(query.value, 0, page_size)
         else:
             work = self._find(query)
         self._search_task = self._restart(self._search_task, work)
-        self.search_started.emit()
 
     def load_page(self, offset: int, page_size: int) -> None:
         """Load another page of the current free-text search; other searches have no pages."""
@@ -102,10 +104,10 @@ class LookupController(QObject):
         if query is not None and query.kind != QueryKind.TEXT:
             return
         search_term = query.value if query is not None else ""
+        self.search_started.emit()
         self._search_task = self._restart(
             self._search_task, self._load_page(search_term, offset, page_size)
         )
-        self.search_started.emit()
 
     def set_list_options(
         self,
@@ -160,11 +162,13 @@ class LookupController(QObject):
         await asyncio.gather(*tasks, return_exceptions=True)
 
     def _restart(
-        self, running: asyncio.Task[None] | None, work: Awaitable[None]
+        self, running: asyncio.Task[None] | None, work: Coroutine[Any, Any, None]
     ) -> asyncio.Task[None]:
         if running is not None and not running.done():
             running.cancel()
-        return asyncio.ensure_future(work)
+        # The task runs at once up to its first wait, so the request leaves before Qt paints
+        # what the caller has just changed; a plain task would start after that paint.
+        return asyncio.Task(work, loop=asyncio.get_event_loop(), eager_start=True)
 
     async def _find(self, query: SearchQuery) -> None:
         async def fetch() -> object:
