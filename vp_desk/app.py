@@ -230,6 +230,7 @@ async def _run_window(
         window.restoreGeometry(geometry)
     try:
         window.show()
+        _exit_after_first_paint_if_requested(window)
         # Connected before any branch, so that the clean-up below always has them to undo.
         if server is not None:
             server.lookup_requested.connect(window.handle_screen_pop)
@@ -257,6 +258,36 @@ async def _run_window(
         await controller.aclose()
         await service.aclose()
         window.deleteLater()
+
+
+def _exit_after_first_paint_if_requested(window: MainWindow) -> None:
+    """Print "first-paint SECONDS" and exit 0 once the window's first paint has ended.
+
+    Only with VP_DESK_EXIT_AFTER_FIRST_PAINT=1 in the environment: the start-up benchmarks
+    time the frozen app and the source checkout to this line. SECONDS is time.monotonic(),
+    the system-wide CLOCK_MONOTONIC on Linux. The exit is os._exit, so no clean-up runs.
+    """
+    if os.environ.get("VP_DESK_EXIT_AFTER_FIRST_PAINT") != "1":
+        return
+    # Imported here, so that this benchmark hook stays in one place.
+    import time
+
+    from PySide6.QtCore import QEvent, QObject, QTimer
+
+    def finish() -> None:
+        print(f"first-paint {time.monotonic():.6f}", flush=True)
+        os._exit(0)
+
+    class FirstPaint(QObject):
+        def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+            if watched is window and event.type() == QEvent.Type.Paint:
+                window.removeEventFilter(self)
+                # The children paint after the window in the same pass, and a zero timer
+                # fires once that pass and its flush to the backing store are done.
+                QTimer.singleShot(0, finish)
+            return False
+
+    window.installEventFilter(FirstPaint(window))
 
 
 SETTINGS_REQUEST = "\x00settings"

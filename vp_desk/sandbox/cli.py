@@ -19,7 +19,7 @@ from types import FrameType
 
 from vp_desk.sandbox.data import MAX_CUSTOMERS, Dataset, Store, generate_dataset
 from vp_desk.sandbox.ratelimit import DEFAULT_BURST, DEFAULT_REQUESTS_PER_SECOND, RateLimit
-from vp_desk.sandbox.server import SandboxServer, SandboxStartError, is_loopback_host
+from vp_desk.sandbox.server import SandboxServer, SandboxStartError, TlsFiles, is_loopback_host
 
 # Named explicitly because the module runs as __main__ under python -m.
 logger = logging.getLogger("vp_desk.sandbox.cli")
@@ -144,6 +144,21 @@ def build_parser() -> argparse.ArgumentParser:
         default=0.0,
         metavar="P",
         help="share of requests, from 0 to 1, that get 503 SERVICE_UNAVAILABLE (default: 0)",
+    )
+    parser.add_argument(
+        "--tls-cert",
+        type=Path,
+        metavar="FILE",
+        help=(
+            "serve HTTPS with this PEM certificate, or certificate chain, which --tls-key "
+            "must match; the base URL then starts with https://"
+        ),
+    )
+    parser.add_argument(
+        "--tls-key",
+        type=Path,
+        metavar="FILE",
+        help="PEM private key of --tls-cert, not protected by a password",
     )
     parser.add_argument(
         "--allow-remote",
@@ -272,6 +287,10 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
 
+    if (args.tls_cert is None) != (args.tls_key is None):
+        parser.error("--tls-cert and --tls-key go together: give both, or neither for HTTP")
+    tls = None if args.tls_cert is None else TlsFiles(args.tls_cert, args.tls_key)
+
     rate_limit = None if args.rate_limit == 0 else RateLimit(args.rate_limit, args.burst)
     dataset = generate_dataset(args.customers, args.seed)
     server = SandboxServer(
@@ -282,6 +301,7 @@ def main(argv: list[str] | None = None) -> int:
         rate_limit=rate_limit,
         latency=args.latency / 1000,
         fail_rate=args.fail_rate,
+        tls=tls,
     )
     stop = _StopRequest()
     with _stop_on_signals(stop):

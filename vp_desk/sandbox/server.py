@@ -7,10 +7,13 @@ import errno
 import ipaddress
 import logging
 import socket
+import ssl
 import sys
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 from types import TracebackType
 from typing import Self
 
@@ -36,6 +39,28 @@ class SandboxStartError(RuntimeError):
     """The sandbox server could not bind its port or did not start in time."""
 
 
+@dataclass(frozen=True, slots=True)
+class TlsFiles:
+    """A PEM certificate chain and its private key, with which the sandbox serves HTTPS."""
+
+    certificate: Path
+    key: Path
+
+    def check(self) -> None:
+        """Load both files as a TLS server would; raise SandboxStartError when that fails."""
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        try:
+            # An empty password makes an encrypted key fail here, where OpenSSL would
+            # otherwise prompt for one on the terminal; uvicorn gets no password either.
+            context.load_cert_chain(self.certificate, self.key, password="")
+        except (OSError, ssl.SSLError) as exc:
+            raise SandboxStartError(
+                f"Cannot load the TLS certificate {self.certificate} with the key {self.key}: "
+                f"{exc}. Both must be PEM files, the key unencrypted and matching the "
+                "certificate."
+            ) from exc
+
+
 def is_loopback_host(host: str) -> bool:
     """Return whether the host is "localhost" or an IP address of the loopback range."""
     if host.lower() == "localhost":
@@ -52,7 +77,8 @@ class SandboxServer:
     The sandbox returns demo data to anyone with its test keys, so it binds only loopback
     addresses unless ``allow_remote`` is true.  Like the platform, it limits each private key
     to DEFAULT_RATE_LIMIT unless given another rate limit or None.  Tests and demos can slow
-    it down, make it fail, take it offline and read its request log while it serves.
+    it down, make it fail, take it offline and read its request log while it serves.  With
+    ``tls`` it serves HTTPS instead of HTTP.
     """
 
     def __init__(
@@ -66,12 +92,14 @@ class SandboxServer:
         latency: LatencySetting = 0.0,
         fail_rate: float = 0.0,
         clock: Callable[[], float] = time.monotonic,
+        tls: TlsFiles | None = None,
     ) -> None:
         """Prepare a server for ``host`` and ``port``; port 0 takes a free port at start().
 
         ``rate_limit`` None serves every request; ``latency`` and ``fail_rate`` are as
         set_latency and set_fail_rate take them.  ``clock`` returns the seconds by which the
-        rate limit refills its buckets, so a test can stop time.  Raises ValueError for a port
+        rate limit refills its buckets, so a test can stop time.  ``tls`` names the certificate
+        and key of HTTPS; without it the server speaks plain HTTP.  Raises ValueError for a port
         outside 0-65535, for a host that is not a loopback address while ``allow_remote`` is
         false, and for an invalid latency or fail rate.
         """
@@ -85,6 +113,7 @@ class SandboxServer:
         self._dataset = dataset
         self._host = host
         self._requested_port = port
+        self._tls = tls
         self._controls = SandboxControls(
             latency=latency, fail_rate=fail_rate, rate_limit=rate_limit, clock=clock
         )
@@ -96,13 +125,17 @@ class SandboxServer:
 
     @property
     def base_url(self) -> str:
-        """The server's root URL, such as "http://127.0.0.1:8765"; RuntimeError before start()."""
+        """The server's root URL, such as "http://127.0.0.1:8765"; RuntimeError before start().
+
+        The scheme is https:// when the server was given TLS files.
+        """
         if self._port is None:
             raise RuntimeError("The sandbox server has no port until start() is called.")
         host = self._host.strip("[]")
         if ":" in host:
             host = f"[{host}]"
-        return f"http://{host}:{self._port}"
+        scheme = "http" if self._tls is None else "https"
+        return f"{scheme}://{host}:{self._port}"
 
     @property
     def is_online(self) -> bool:
@@ -112,17 +145,22 @@ class SandboxServer:
     def start(self) -> None:
         """Bind the port, start serving in a daemon thread, and return once it accepts connections.
 
-        Raises SandboxStartError when the port is taken or the server does not start within
-        STARTUP_TIMEOUT_SECONDS, and RuntimeError when the server was already started.
+        Raises SandboxStartError when the TLS files cannot be loaded, the port is taken or the
+        server does not start within STARTUP_TIMEOUT_SECONDS, and RuntimeError when the server
+        was already started.
         """
         if self._app is not None or self._stopped:
             raise RuntimeError("The sandbox server was already started; create a new one.")
+        # Checked here, because uvicorn loads the files on the server's thread, where a
+        # failure would surface only as a thread that stopped during start-up.
+        if self._tls is not None:
+            self._tls.check()
 
         sock = self._bind(self._requested_port)
         try:
             self._database = SandboxDatabase(self._dataset)
             self._app = create_app(self._database, self._controls)
-            self._listener = _Listener.start(self._app, sock, self._port)
+            self._listener = _Listener.start(self._app, sock, self._port, self._tls)
         except BaseException:
             sock.close()
             self.stop()
@@ -187,7 +225,7 @@ class SandboxServer:
         assert self._port is not None
         sock = self._bind(self._port)
         try:
-            self._listener = _Listener.start(self._app, sock, self._port)
+            self._listener = _Listener.start(self._app, sock, self._port, self._tls)
         except BaseException:
             sock.close()
             raise
@@ -265,8 +303,12 @@ class _Listener:
         )
 
     @classmethod
-    def start(cls, app: ASGIApp, sock: socket.socket, port: int | None) -> _Listener:
+    def start(
+        cls, app: ASGIApp, sock: socket.socket, port: int | None, tls: TlsFiles | None
+    ) -> _Listener:
         """Serve ``app`` on the bound socket and return once it accepts connections.
+
+        With ``tls`` the socket carries HTTPS.
 
         Raises SandboxStartError when the server does not start within STARTUP_TIMEOUT_SECONDS.
         """
@@ -279,6 +321,8 @@ class _Listener:
             access_log=False,
             lifespan="off",
             timeout_graceful_shutdown=_GRACEFUL_SHUTDOWN_SECONDS,
+            ssl_certfile=None if tls is None else tls.certificate,
+            ssl_keyfile=None if tls is None else tls.key,
         )
         listener = cls(uvicorn.Server(config), sock, port)
         listener._thread.start()
