@@ -5,14 +5,25 @@
 # Service, and `apt-get remove` leaves nothing in /opt/vp-desk or /usr/bin.
 # Usage: tests/packaging/test_deb.sh dist/vp-desk_VERSION_ARCH.deb
 # Needs root, debootstrap, uv with the project's locked dependencies (for the sandbox on the
-# host) and access to a Debian mirror (DEBIAN_MIRROR, default deb.debian.org).
+# host) and access to a Debian mirror (DEBIAN_MIRROR, by default the first one the host's apt
+# sources name).
 # DEBOOTSTRAP_CACHE names a folder that keeps downloaded packages between runs.
 set -euo pipefail
 
 deb=$(realpath "${1:?usage: test_deb.sh PACKAGE.deb}")
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 suite=${DEBIAN_SUITE:-bookworm}
-mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+# The first mirror of the host's apt sources, in deb822 (URIs:) or one-line (deb URI) form.
+host_mirror() {
+  grep -hsE '^URIs:' /etc/apt/sources.list.d/*.sources | awk '{print $2; exit}'
+  grep -hsE '^deb ' /etc/apt/sources.list /etc/apt/sources.list.d/*.list |
+    sed -E 's/\[[^]]*\] //' | awk '{print $2; exit}'
+}
+mirror=${DEBIAN_MIRROR:-$(host_mirror | head -n 1)}
+if [ -z "$mirror" ]; then
+  echo "test_deb.sh: no Debian mirror in the host's apt sources; set DEBIAN_MIRROR" >&2
+  exit 1
+fi
 query=giulia.rossi@example.com
 profile="Test store"
 step_timeout=${STEP_TIMEOUT:-600}
