@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QSplitter
 from pytestqt.qtbot import QtBot
 
 from tests.gui.helpers import WAIT_MS, WindowFactory, search
@@ -185,3 +186,23 @@ def test_customer_without_cart_says_so(
 
     assert window.cart_panel.state_label.text() == "This customer has no cart."
     assert window.cart_panel.items_model.rowCount() == 0
+
+
+def test_list_and_customer_keep_their_widths(
+    qtbot: QtBot, window: MainWindow, customers: list[Customer]
+) -> None:
+    window.resize(1280, 760)
+    window.show()
+    qtbot.waitExposed(window)
+    splitter = window.list_tabs.parentWidget()
+    assert isinstance(splitter, QSplitter)
+    list_width, customer_width = splitter.sizes()
+
+    # Two thirds for the list and one for the customer, give or take the handle.
+    assert abs(list_width - 2 * customer_width) < 20
+
+    customer = next(customer for customer in customers if customer.email)
+    search(qtbot, window, customer.email or "")
+
+    # A customer with a cart must not push the list aside: the panels keep their widths.
+    assert splitter.sizes() == [list_width, customer_width]

@@ -94,6 +94,9 @@ class PrivacyOptions:
 SEARCHING_NOTE_DELAY_MS = 300
 """Milliseconds a search runs before the status bar shows "Searching…"."""
 
+SPLITTER_UNIT = 420
+"""Pixels of one third of the splitter's default width; only the ratio matters."""
+
 MAX_PROFILE_SHORTCUTS = 9
 """Profiles 1 to 9 get Ctrl+1 to Ctrl+9."""
 
@@ -261,6 +264,9 @@ class MainWindow(QMainWindow):
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
         splitter.setChildrenCollapsible(False)
+        # Two thirds for the list and one for the customer, whatever the widgets' size hints
+        # are before the first customer is shown; the splitter scales these to the window.
+        splitter.setSizes([2 * SPLITTER_UNIT, SPLITTER_UNIT])
 
         # Only the widgets with styled labels get the style sheet: under one, Qt paints every
         # widget through its slower style sheet style, and the customer table repaints often.
