@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from keyring.backend import KeyringBackend
 
-from tests.benchmarks.harness import SandboxProcess
+from tests.benchmarks.harness import SandboxProcess, alternate
 from tests.benchmarks.stats import BenchmarkReport, summarize
 from vp_desk.config import Profile, Settings, save_settings, settings_path
 from vp_desk.credentials import KEYRING_SERVICE
@@ -178,14 +178,9 @@ def measure_alternately(
     apps: list[Path], environment: dict[str, str], rounds: int
 ) -> dict[Path, list[float]]:
     """Start each app once per round, the order turned each round, after a warm-up."""
-    starts: dict[Path, list[float]] = {app: [] for app in apps}
-    for index in range(WARM_UP_ROUNDS + rounds):
-        shift = index % len(apps)
-        for app in apps[shift:] + apps[:shift]:
-            milliseconds = start_to_first_paint(app, environment)
-            if index >= WARM_UP_ROUNDS:
-                starts[app].append(milliseconds)
-    return starts
+    return alternate(
+        apps, rounds, WARM_UP_ROUNDS, lambda app: start_to_first_paint(app, environment)
+    )
 
 
 def folder_mib(folder: Path) -> float:

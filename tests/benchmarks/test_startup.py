@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.benchmarks.harness import SandboxProcess
+from tests.benchmarks.harness import SandboxProcess, alternate
 from tests.benchmarks.stats import BenchmarkReport, summarize
 from vp_desk.config import Profile, Settings, save_settings, settings_path
 from vp_desk.credentials import KEYRING_SERVICE
@@ -76,14 +76,7 @@ def measure_starts(
     modes: list[str], environment: dict[str, str], rounds: int
 ) -> dict[str, list[Start]]:
     """Start each mode once per round, the order turned each round, after a warm-up."""
-    starts: dict[str, list[Start]] = {mode: [] for mode in modes}
-    for index in range(WARM_UP_ROUNDS + rounds):
-        shift = index % len(modes)
-        for mode in modes[shift:] + modes[:shift]:
-            start = run_probe(mode, environment)
-            if index >= WARM_UP_ROUNDS:
-                starts[mode].append(start)
-    return starts
+    return alternate(modes, rounds, WARM_UP_ROUNDS, lambda mode: run_probe(mode, environment))
 
 
 def phase_note(mode: str, starts: list[Start]) -> str:

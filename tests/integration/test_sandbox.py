@@ -1,13 +1,11 @@
 """Tests of the sandbox server over real HTTP on 127.0.0.1."""
 
-import json
 import logging
 import os
 import signal
 import socket
 import subprocess
 import sys
-import time
 import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +14,7 @@ from typing import Any, NoReturn
 import httpx
 import pytest
 
+from tests.integration.sandbox_command import CLI_STOP_TIMEOUT_SECONDS, wait_for_keys
 from vp_desk.api.models import (
     CartEnvelope,
     CartStatus,
@@ -37,8 +36,6 @@ UNKNOWN_PHONE = "+447700900999"
 UNKNOWN_EMAIL = "nobody.here@example.com"
 UNKNOWN_KEY = "sk_test_00000000000000000000000000000000"
 PUBLIC_KEY_MESSAGE = "Public keys cannot read customers; use the store's private API key."
-CLI_START_TIMEOUT_SECONDS = 30.0
-CLI_STOP_TIMEOUT_SECONDS = 5.0
 
 
 def showcase(name: str) -> ShowcaseCustomer:
@@ -640,16 +637,6 @@ def test_base_url_before_start_raises(sandbox_dataset: Dataset) -> None:
 
 
 # --- Command line ----------------------------------------------------------------------------
-
-
-def wait_for_keys(path: Path, process: subprocess.Popen[str]) -> dict[str, Any]:
-    deadline = time.monotonic() + CLI_START_TIMEOUT_SECONDS
-    while not path.exists():
-        assert process.poll() is None, "the sandbox command exited before writing its keys"
-        assert time.monotonic() < deadline, "the sandbox command did not write its keys"
-        time.sleep(0.05)
-    document: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    return document
 
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT], ids=["TERM", "INT"])

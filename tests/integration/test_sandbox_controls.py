@@ -4,19 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import math
-import os
-import signal
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
+from tests.integration.sandbox_command import run_cli, stop_cli
 from vp_desk.api.client import CustomersClient
 from vp_desk.api.models import CustomerPage, ErrorCode, ErrorEnvelope
 from vp_desk.api.queries import CustomerListQuery
@@ -27,8 +23,6 @@ from vp_desk.sandbox.server import SandboxServer
 
 API = "/api/v1"
 LOG_WAIT_SECONDS = 5.0
-CLI_START_TIMEOUT_SECONDS = 30.0
-CLI_STOP_TIMEOUT_SECONDS = 5.0
 
 
 @pytest.fixture(scope="module")
@@ -362,31 +356,6 @@ def test_key_id_is_stable_and_short() -> None:
 
 
 # --- Command line ----------------------------------------------------------------------------
-
-
-def run_cli(tmp_path: Path, *options: str) -> tuple[subprocess.Popen[str], dict[str, Any]]:
-    keys_path = tmp_path / "keys.json"
-    command = [sys.executable, "-m", "vp_desk.sandbox.cli", "--port", "0", "--customers", "60"]
-    command += ["--write-keys", str(keys_path), *options]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + CLI_START_TIMEOUT_SECONDS
-    while not keys_path.exists():
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            process.communicate()
-            pytest.fail("the sandbox command did not write its keys")
-        time.sleep(0.05)
-    return process, httpx.Response(200, content=keys_path.read_bytes()).json()
-
-
-def stop_cli(process: subprocess.Popen[str]) -> tuple[str, str]:
-    os.kill(process.pid, signal.SIGTERM)
-    try:
-        return process.communicate(timeout=CLI_STOP_TIMEOUT_SECONDS)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
 
 
 def test_cli_latency_and_fail_rate(tmp_path: Path) -> None:

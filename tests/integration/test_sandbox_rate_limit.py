@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import math
-import os
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
+from tests.integration.sandbox_command import run_cli, stop_cli
 from vp_desk.api.models import ErrorCode, ErrorEnvelope
 from vp_desk.sandbox.data import Dataset, Store
 from vp_desk.sandbox.ratelimit import DEFAULT_RATE_LIMIT, RateLimit, RateLimiter
@@ -24,8 +20,6 @@ API = "/api/v1"
 LIMIT_HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")
 RUN_SECONDS = 3.0
 RUN_REQUESTS_PER_SECOND = 50
-CLI_START_TIMEOUT_SECONDS = 30.0
-CLI_STOP_TIMEOUT_SECONDS = 5.0
 
 
 class ManualClock:
@@ -288,31 +282,6 @@ def test_steady_overload_stays_within_limit(sandbox_dataset: Dataset, store: Sto
 
 
 # --- Command line ----------------------------------------------------------------------------
-
-
-def run_cli(tmp_path: Path, *options: str) -> tuple[subprocess.Popen[str], dict[str, Any]]:
-    keys_path = tmp_path / "keys.json"
-    command = [sys.executable, "-m", "vp_desk.sandbox.cli", "--port", "0", "--customers", "60"]
-    command += ["--write-keys", str(keys_path), *options]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + CLI_START_TIMEOUT_SECONDS
-    while not keys_path.exists():
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            process.communicate()
-            pytest.fail("the sandbox command did not write its keys")
-        time.sleep(0.05)
-    return process, httpx.Response(200, content=keys_path.read_bytes()).json()
-
-
-def stop_cli(process: subprocess.Popen[str]) -> tuple[str, str]:
-    os.kill(process.pid, signal.SIGTERM)
-    try:
-        return process.communicate(timeout=CLI_STOP_TIMEOUT_SECONDS)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
 
 
 @pytest.mark.parametrize(

@@ -1,18 +1,16 @@
 """The sandbox over HTTPS with a certificate from a throwaway CA, read through CustomersClient."""
 
 import asyncio
-import json
 import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from tests.integration.sandbox_command import CLI_STOP_TIMEOUT_SECONDS, wait_for_keys
 from tests.packaging.make_test_ca import TestCertificates, write_test_certificates
 from vp_desk.api.client import CustomersClient
 from vp_desk.api.errors import NetworkError
@@ -23,8 +21,6 @@ from vp_desk.sandbox.data import Dataset, generate_dataset
 from vp_desk.sandbox.server import SandboxServer, SandboxStartError, TlsFiles
 
 CUSTOMERS = 40
-CLI_START_TIMEOUT_SECONDS = 30.0
-CLI_STOP_TIMEOUT_SECONDS = 5.0
 
 
 @pytest.fixture(scope="module")
@@ -131,16 +127,6 @@ def test_key_not_matching_certificate_rejected(
 
 
 # --- Command line ----------------------------------------------------------------------------
-
-
-def wait_for_keys(path: Path, process: subprocess.Popen[str]) -> dict[str, Any]:
-    deadline = time.monotonic() + CLI_START_TIMEOUT_SECONDS
-    while not path.exists():
-        assert process.poll() is None, "the sandbox command exited before writing its keys"
-        assert time.monotonic() < deadline, "the sandbox command did not write its keys"
-        time.sleep(0.05)
-    document: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    return document
 
 
 def test_cli_serves_https(tmp_path: Path, certificates: TestCertificates, dataset: Dataset) -> None:
