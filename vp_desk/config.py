@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import os
 import tempfile
@@ -15,6 +14,8 @@ from urllib.parse import urlsplit
 import phonenumbers
 import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from vp_desk.net import is_loopback_host
 
 logger = logging.getLogger("vp_desk.config")
 
@@ -171,16 +172,6 @@ def normalise_base_url(url: str) -> str:
     if parts.scheme == "http" and not is_loopback_host(parts.hostname):
         raise InvalidBaseUrlError(url, BaseUrlProblem.PLAIN_HTTP_REMOTE)
     return url.rstrip("/").removesuffix(API_PATH_PREFIX).rstrip("/")
-
-
-def is_loopback_host(host: str) -> bool:
-    """Tell whether ``host`` names this machine: ``localhost`` or a loopback address."""
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def is_known_region(region: str) -> bool:

@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import TextIO
 from urllib.parse import quote_plus, unquote_plus
 
-import phonenumbers
 import platformdirs
 
 from vp_desk.config import APP_NAME
+from vp_desk.phone_masking import mask_subscriber, split_country_code
 
 LOG_FILE_NAME = "vp-desk.log"
 MAX_LOG_FILE_BYTES = 1024 * 1024
@@ -83,7 +83,6 @@ _DIGIT_RUN = re.compile(r"(?<![\w.+\-*])\d{10,15}(?![\w\-])")
 # A value in a URL query, which carries "+" for a space and "%40" for "@".
 _QUERY_VALUE = re.compile(r"(?P<name>[?&;][^=&\s?#]+=)(?P<value>[^&\s#'\"<>]+)")
 
-_COUNTRY_CODES = frozenset(str(code) for code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE)
 _MIN_PHONE_DIGITS = 7
 _NATIONAL_DIGITS = range(9, 13)
 
@@ -134,12 +133,8 @@ def _mask_international_phone(match: re.Match[str]) -> str:
     if len(digits) < _MIN_PHONE_DIGITS:
         return match[0]
 
-    # Country codes are prefix-free, so at most one of the first 1, 2 or 3 digits is one.
-    country = next((digits[:size] for size in (1, 2, 3) if digits[:size] in _COUNTRY_CODES), "")
-    subscriber = digits[len(country) :]
-    visible_digits = 4 if len(subscriber) >= 8 else 2
-    hidden = len(subscriber) - visible_digits
-    return f"{match['prefix']}{country}{'*' * hidden}{subscriber[-visible_digits:]}"
+    country, subscriber = split_country_code(digits)
+    return f"{match['prefix']}{country}{mask_subscriber(subscriber)}"
 
 
 def _mask_national_phone(match: re.Match[str]) -> str:

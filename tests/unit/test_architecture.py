@@ -53,7 +53,7 @@ def test_core_files_are_found() -> None:
 @pytest.mark.parametrize(
     "path", sorted((PACKAGE / "sandbox").rglob("*.py")), ids=lambda path: path.name
 )
-def test_sandbox_shares_only_wire_models(path: Path) -> None:
+def test_sandbox_shares_only_wire_models_and_net(path: Path) -> None:
     tree = ast.parse(path.read_text(encoding="utf-8"))
     client_modules = {
         node.module
@@ -64,4 +64,4 @@ def test_sandbox_shares_only_wire_models(path: Path) -> None:
         and not node.module.startswith("vp_desk.sandbox")
     }
 
-    assert client_modules <= {"vp_desk.api.models"}
+    assert client_modules <= {"vp_desk.api.models", "vp_desk.net"}

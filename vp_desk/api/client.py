@@ -48,7 +48,7 @@ from vp_desk.api.retry import (
     retry_reason_for_status,
 )
 from vp_desk.api.throttle import DEFAULT_BURST, DEFAULT_REQUESTS_PER_SECOND, TokenBucket
-from vp_desk.config import is_loopback_host
+from vp_desk.net import is_loopback_host
 
 logger = logging.getLogger("vp_desk.api")
 

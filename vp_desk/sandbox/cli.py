@@ -17,9 +17,10 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import FrameType
 
+from vp_desk.net import is_loopback_host
 from vp_desk.sandbox.data import MAX_CUSTOMERS, Dataset, Store, generate_dataset
 from vp_desk.sandbox.ratelimit import DEFAULT_BURST, DEFAULT_REQUESTS_PER_SECOND, RateLimit
-from vp_desk.sandbox.server import SandboxServer, SandboxStartError, TlsFiles, is_loopback_host
+from vp_desk.sandbox.server import SandboxServer, SandboxStartError, TlsFiles
 
 # Named explicitly because the module runs as __main__ under python -m.
 logger = logging.getLogger("vp_desk.sandbox.cli")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import errno
-import ipaddress
 import logging
 import socket
 import ssl
@@ -20,6 +19,7 @@ from typing import Self
 import uvicorn
 from starlette.types import ASGIApp
 
+from vp_desk.net import is_loopback_host
 from vp_desk.sandbox.app import create_app
 from vp_desk.sandbox.controls import LatencySetting, RequestLogEntry, SandboxControls
 from vp_desk.sandbox.data import Dataset
@@ -59,16 +59,6 @@ class TlsFiles:
                 f"{exc}. Both must be PEM files, the key unencrypted and matching the "
                 "certificate."
             ) from exc
-
-
-def is_loopback_host(host: str) -> bool:
-    """Return whether the host is "localhost" or an IP address of the loopback range."""
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 class SandboxServer:

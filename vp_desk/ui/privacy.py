@@ -16,6 +16,8 @@ from PySide6.QtCore import QCoreApplication, QEvent, QMimeData, QObject, Qt, QTi
 from PySide6.QtGui import QClipboard, QGuiApplication, QWindow
 from PySide6.QtWidgets import QApplication, QLabel, QVBoxLayout, QWidget
 
+from vp_desk.phone_masking import mask_subscriber, split_country_code
+
 logger = logging.getLogger("vp_desk.ui")
 
 MASK = "***"
@@ -30,9 +32,6 @@ _MAX_TIMER_MS = 2**31 - 1
 # clipboard content that carries this type with the value "secret".
 _HISTORY_EXCLUSION_TYPE = "x-kde-passwordManagerHint"
 
-_COUNTRY_CODES = frozenset(str(code) for code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE)
-_MIN_DIGITS_FOR_FOUR_VISIBLE = 8
-_MIN_DIGITS_FOR_TWO_VISIBLE = 5
 
 _INPUT_EVENTS = frozenset(
     {
@@ -103,12 +102,10 @@ def mask_phone(phone: str) -> str:
     if not subscriber:
         return MASK
 
-    visible = _visible_digit_count(len(subscriber))
-    hidden = "*" * (len(subscriber) - visible)
     prefix = "+" if text.startswith("+") else ""
     if country:
         prefix = f"+{country}"
-    return f"{prefix}{hidden}{subscriber[len(subscriber) - visible :]}"
+    return f"{prefix}{mask_subscriber(subscriber)}"
 
 
 def _split_country_code(text: str) -> tuple[str, str]:
@@ -125,17 +122,7 @@ def _split_country_code(text: str) -> tuple[str, str]:
     digits = "".join(character for character in text if character in "0123456789")
     if not text.startswith("+"):
         return "", digits
-    # Country codes are prefix-free, so at most one of the first 1, 2 or 3 digits is one.
-    country = next((digits[:size] for size in (1, 2, 3) if digits[:size] in _COUNTRY_CODES), "")
-    return country, digits[len(country) :]
-
-
-def _visible_digit_count(digit_count: int) -> int:
-    if digit_count >= _MIN_DIGITS_FOR_FOUR_VISIBLE:
-        return 4
-    if digit_count >= _MIN_DIGITS_FOR_TWO_VISIBLE:
-        return 2
-    return 0
+    return split_country_code(digits)
 
 
 class PrivacyGuard(QObject):
