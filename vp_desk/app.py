@@ -35,6 +35,7 @@ from vp_desk.ui.single_instance import (
     InstanceServer,
     ListenOutcome,
     default_server_name,
+    send_rejection_to_running_instance,
     send_to_running_instance,
 )
 
@@ -114,17 +115,19 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 1
 
+    rejection: ScreenPopError | None = None
     if arguments.lookup is not None:
         try:
             check_request_text(arguments.lookup)
         except ScreenPopError as error:
+            # This line goes to the phone system's log, and the window below shows the agent why.
             print(f"vp-desk: --lookup rejected: {error.detail}", file=sys.stderr)
-            return 2
+            rejection = error
 
     # Smoke runs are scripted and independent, so they never join a running window.
     instance_name = None if arguments.screenshot else _instance_name(arguments.demo)
-    if instance_name and send_to_running_instance(arguments.lookup, name=instance_name):
-        return 0
+    if instance_name and _hand_over(arguments.lookup, rejection, instance_name):
+        return 2 if rejection else 0
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
@@ -140,8 +143,8 @@ def main(argv: list[str] | None = None) -> int:
     server = InstanceServer(instance_name) if instance_name else None
     if server is not None and server.listen() == ListenOutcome.ANOTHER_INSTANCE:
         # Another vp-desk started at the same moment and won; hand the request to it.
-        if send_to_running_instance(arguments.lookup, name=instance_name):
-            return 0
+        if _hand_over(arguments.lookup, rejection, instance_name):
+            return 2 if rejection else 0
         print("vp-desk: another vp-desk is running but does not respond.", file=sys.stderr)
         return 1
     try:
@@ -151,6 +154,14 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if server is not None:
             server.close()
+
+
+def _hand_over(lookup: str | None, rejection: ScreenPopError | None, name: str) -> bool:
+    """Pass the request, or only the reason it was rejected for, to a running window."""
+    if rejection is not None:
+        # A rejected text never leaves this process, so the window receives only the reason.
+        return send_rejection_to_running_instance(rejection, name=name)
+    return send_to_running_instance(lookup, name=name)
 
 
 def _instance_name(demo: bool) -> str:
@@ -234,6 +245,7 @@ async def _run_window(
         # Connected before any branch, so that the clean-up below always has them to undo.
         if server is not None:
             server.lookup_requested.connect(window.handle_screen_pop)
+            server.lookup_rejected.connect(window.show_rejected_screen_pop)
             server.activation_requested.connect(window.bring_to_front)
         if links is not None:
             links.link_opened.connect(window.handle_screen_pop)
@@ -252,6 +264,7 @@ async def _run_window(
             links.link_opened.disconnect(window.handle_screen_pop)
         if server is not None:
             server.lookup_requested.disconnect(window.handle_screen_pop)
+            server.lookup_rejected.disconnect(window.show_rejected_screen_pop)
             server.activation_requested.disconnect(window.bring_to_front)
         window.hide()
         purging.cancel()

@@ -110,8 +110,18 @@ def test_bad_link_is_rejected_in_window(
     assert "GET /customers/by-phone" not in content
 
 
-def test_control_characters_never_leave_second_start(environment: dict[str, str]) -> None:
-    result = second_start(environment, "--lookup", "+44 20\x07 7946 0958")
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [("+44 20\x07 7946 0958", "control_character"), ("1" * 1001, "too_long")],
+    ids=["control character", "too long"],
+)
+def test_bad_lookup_is_rejected_in_window_without_its_text(
+    environment: dict[str, str], first_window: Path, text: str, reason: str
+) -> None:
+    result = second_start(environment, "--lookup", text)
 
+    # The phone system's script learns it from the exit status, the agent from the window.
     assert result.returncode == 2
     assert "--lookup rejected" in result.stderr
+    content = wait_for_line(first_window, f"Rejected a screen pop: {reason}")
+    assert "GET /customers" not in content.split("Rejected a screen pop")[-1]

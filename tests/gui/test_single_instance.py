@@ -21,7 +21,7 @@ from PySide6.QtCore import QDir
 from PySide6.QtNetwork import QLocalSocket
 from pytestqt.qtbot import QtBot
 
-from vp_desk.screen_pop import MAX_REQUEST_LENGTH, ScreenPopError
+from vp_desk.screen_pop import MAX_REQUEST_LENGTH, ScreenPopError, ScreenPopReason
 from vp_desk.ui import single_instance
 from vp_desk.ui.single_instance import (
     MAX_MESSAGE_BYTES,
@@ -214,6 +214,19 @@ def test_server_receives_activation(qtbot: QtBot, server: InstanceServer) -> Non
     assert reply_of(reply) is True
 
 
+def test_server_receives_rejection_reason(qtbot: QtBot, server: InstanceServer) -> None:
+    message = encode_message({"version": 1, "rejected": "control_character"})
+
+    with (
+        qtbot.waitSignal(server.lookup_rejected, timeout=WAIT_MS) as blocker,
+        qtbot.assertNotEmitted(server.lookup_requested),
+    ):
+        reply = exchange(qtbot, server.name, message)
+
+    assert blocker.args == [ScreenPopReason.CONTROL_CHARACTER]
+    assert reply_of(reply) is True
+
+
 def test_server_takes_message_in_pieces(qtbot: QtBot, server: InstanceServer) -> None:
     message = encode_message({"version": 1, "request": "+44 20 7946 0958"})
     socket = QLocalSocket()
@@ -252,6 +265,10 @@ BAD_MESSAGES = {
     "control character": frame(b'{"version":1,"request":"+44\\n2079460958"}'),
     "request too long": encode_message({"version": 1, "request": "1" * (MAX_REQUEST_LENGTH + 1)}),
     "bytes after message": encode_message({"version": 1, "request": "x"}) + b"more",
+    "rejection with request": frame(b'{"version":1,"rejected":"too_long","request":"x"}'),
+    "unknown rejection": frame(b'{"version":1,"rejected":"bored"}'),
+    "rejection of a parsed link": frame(b'{"version":1,"rejected":"unknown_parameter"}'),
+    "rejection number": frame(b'{"version":1,"rejected":3}'),
 }
 
 
@@ -260,6 +277,7 @@ def test_server_rejects_bad_message(qtbot: QtBot, server: InstanceServer, data: 
     with (
         qtbot.assertNotEmitted(server.lookup_requested, wait=100),
         qtbot.assertNotEmitted(server.activation_requested),
+        qtbot.assertNotEmitted(server.lookup_rejected),
     ):
         reply = exchange(qtbot, server.name, data)
 

@@ -43,7 +43,7 @@ from vp_desk.api.models import Cart, Customer, CustomerPage, Pagination, SortOrd
 from vp_desk.api.retry import RetryNotice
 from vp_desk.logs import log_folder
 from vp_desk.offline import CustomerSnapshot, StoreWarning
-from vp_desk.screen_pop import ScreenPopError, parse_screen_pop
+from vp_desk.screen_pop import ScreenPopError, ScreenPopReason, parse_screen_pop
 from vp_desk.ui.cart_panel import CartPanel
 from vp_desk.ui.controller import LookupController
 from vp_desk.ui.customer_table import (
@@ -233,10 +233,12 @@ class MainWindow(QMainWindow):
         header.setSortIndicator(CustomerColumn.NAME, Qt.SortOrder.AscendingOrder)
         header.setStretchLastSection(True)
         for column, width in (
-            (CustomerColumn.NAME, 190),
-            (CustomerColumn.EMAIL, 250),
-            (CustomerColumn.PHONE, 140),
+            # All six columns fit the list's two thirds of the default window width.
+            (CustomerColumn.NAME, 180),
+            (CustomerColumn.EMAIL, 220),
+            (CustomerColumn.PHONE, 130),
             (CustomerColumn.VERIFIED, 100),
+            (CustomerColumn.CREATED, 95),
         ):
             header.resizeSection(column, width)
         return table
@@ -326,11 +328,23 @@ class MainWindow(QMainWindow):
         try:
             request = parse_screen_pop(text, self.search_bar.default_region)
         except ScreenPopError as error:
-            logger.info("Rejected a screen pop: %s", error.reason.value)
-            self.show_failure(screen_pop_message(error, self.search_bar.default_region))
+            self._reject_screen_pop(error)
             return
         self.search_bar.set_text(request.search_text)
         self.search_bar.submit()
+
+    def show_rejected_screen_pop(self, reason: ScreenPopReason) -> None:
+        """Say that a second start rejected its screen pop; only the reason reached this window."""
+        self.bring_to_front()
+        self._reject_screen_pop(ScreenPopError(reason, "rejected by the second start"))
+
+    def _reject_screen_pop(self, error: ScreenPopError) -> None:
+        logger.info("Rejected a screen pop: %s", error.reason.value)
+        # A new call is on the line, so the last caller's record must not stay on screen
+        # where it could pass for the new caller's.
+        self.search_bar.clear()
+        self._show_customers([], None)
+        self.show_failure(screen_pop_message(error, self.search_bar.default_region))
 
     def request_profile(self, name: str) -> None:
         """Ask for the window of another profile; choosing the open one changes nothing."""

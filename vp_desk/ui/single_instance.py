@@ -13,12 +13,13 @@ import struct
 import sys
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from enum import Enum
 
 from PySide6.QtCore import QDir, QLockFile, QObject, QTimer, Signal
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 
-from vp_desk.screen_pop import ScreenPopError, check_request_text
+from vp_desk.screen_pop import ScreenPopError, ScreenPopReason, check_request_text
 
 logger = logging.getLogger("vp_desk.ui")
 
@@ -90,14 +91,29 @@ def encode_message(payload: Mapping[str, object]) -> bytes:
     return _HEADER.pack(len(body)) + body
 
 
-def decode_request(body: bytes) -> str | None:
-    """Return the request text of a message body, or None when it requests only the window.
+@dataclass(frozen=True, slots=True)
+class RejectedRequest:
+    """A request that the sending process rejected itself, so that only its reason travels."""
 
-    The body is ``{"version": 1, "request": TEXT}`` or ``{"version": 1, "request": null}``.
-    Raises MessageError for anything else, and for text that is too long or contains
-    control characters.
+    reason: ScreenPopReason
+
+
+FORWARDED_REJECTIONS = frozenset({ScreenPopReason.TOO_LONG, ScreenPopReason.CONTROL_CHARACTER})
+"""The reasons a second start rejects its request for before it connects."""
+
+
+def decode_request(body: bytes) -> str | RejectedRequest | None:
+    """Return the request of a message body, or None when it requests only the window.
+
+    The body is ``{"version": 1, "request": TEXT}``, ``{"version": 1, "request": null}``, or
+    ``{"version": 1, "rejected": REASON}`` for a request that the sender rejected because it
+    was too long or contained control characters. Raises MessageError for anything else,
+    and for text that is too long or contains control characters.
     """
     payload = _decode_object(body)
+    if set(payload) == {"version", "rejected"}:
+        _check_version(payload)
+        return _decode_rejection(payload["rejected"])
     if set(payload) != {"version", "request"}:
         raise MessageError(f"expected the keys version and request, got {sorted(payload)[:4]}")
     _check_version(payload)
@@ -112,6 +128,17 @@ def decode_request(body: bytes) -> str | None:
     except ScreenPopError as error:
         raise MessageError(error.detail) from error
     return request
+
+
+def _decode_rejection(reason: object) -> RejectedRequest:
+    try:
+        rejected = ScreenPopReason(reason) if isinstance(reason, str) else None
+    except ValueError:
+        rejected = None
+    if rejected not in FORWARDED_REJECTIONS:
+        raise MessageError(f"unexpected rejection reason {str(reason)[:40]!r}")
+    assert rejected is not None
+    return RejectedRequest(rejected)
 
 
 def decode_reply(body: bytes) -> bool:
@@ -158,10 +185,13 @@ class InstanceServer(QObject):
             command line; it passed the length and control-character checks of
             vp_desk.screen_pop, and the receiver still reads it with parse_screen_pop.
         activation_requested(): another process started without a request.
+        lookup_rejected(ScreenPopReason): another process rejected its request, because it
+            was too long or contained control characters, and sent only the reason.
     """
 
     lookup_requested = Signal(str)
     activation_requested = Signal()
+    lookup_rejected = Signal(object)
 
     def __init__(self, name: str | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -240,7 +270,11 @@ class InstanceServer(QObject):
                 continue
             self._connections.add(_Connection(socket, self._deliver, self._connections.discard))
 
-    def _deliver(self, request: str | None) -> None:
+    def _deliver(self, request: str | RejectedRequest | None) -> None:
+        if isinstance(request, RejectedRequest):
+            logger.info("Another vp-desk process rejected its screen pop: %s", request.reason.value)
+            self.lookup_rejected.emit(request.reason)
+            return
         if request is None:
             logger.info("Another vp-desk process asked for the window")
             self.activation_requested.emit()
@@ -255,7 +289,7 @@ class _Connection:
     def __init__(
         self,
         socket: QLocalSocket,
-        deliver: Callable[[str | None], None],
+        deliver: Callable[[str | RejectedRequest | None], None],
         finished: Callable[[_Connection], None],
     ) -> None:
         self._socket = socket
@@ -358,7 +392,24 @@ def send_to_running_instance(
     """
     if text is not None:
         check_request_text(text)
-    message = encode_message({"version": PROTOCOL_VERSION, "request": text})
+    return _send({"version": PROTOCOL_VERSION, "request": text}, timeout_ms, name)
+
+
+def send_rejection_to_running_instance(
+    error: ScreenPopError, timeout_ms: int = 2000, *, name: str | None = None
+) -> bool:
+    """Tell the running vp-desk that a request was rejected, so that its window shows why.
+
+    Only the reason travels, never the rejected text. Returns whether a running vp-desk
+    accepted the notice. Raises ValueError for a reason that the window never receives.
+    """
+    if error.reason not in FORWARDED_REJECTIONS:
+        raise ValueError(f"only the reasons {sorted(FORWARDED_REJECTIONS)} are sent")
+    return _send({"version": PROTOCOL_VERSION, "rejected": error.reason.value}, timeout_ms, name)
+
+
+def _send(payload: Mapping[str, object], timeout_ms: int, name: str | None) -> bool:
+    message = encode_message(payload)
     server_name = name or default_server_name()
     if not _socket_owned_by_user(server_name):
         logger.warning("The single-instance socket belongs to another user; not using it")
