@@ -144,6 +144,15 @@ def test_cart_item_model_formats_money() -> None:
     assert model.index(0, CartColumn.QUANTITY).data() == "2"
 
 
+def test_cart_item_model_keeps_quantities_in_names_together() -> None:
+    cart = make_cart(1)
+    line = cart.items[0].model_copy(update={"product_name": "Ethiopia Yirgacheffe 250 g"})
+    model = CartItemTableModel()
+    model.set_cart(cart.model_copy(update={"items": [line]}))
+
+    assert model.index(0, CartColumn.PRODUCT).data() == "Ethiopia Yirgacheffe 250\u00a0g"
+
+
 def test_cart_panel_states(qtbot: QtBot) -> None:
     panel = CartPanel()
     qtbot.addWidget(panel)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from enum import IntEnum
 from typing import Any, override
 
@@ -35,6 +36,9 @@ class CartColumn(IntEnum):
     UNIT_PRICE = 3
     LINE_TOTAL = 4
 
+
+_QUANTITY_SPACE = re.compile(r"(\d) (?=\w)")
+"""A space between a number and the unit or word after it."""
 
 _NUMERIC_COLUMNS = {CartColumn.QUANTITY, CartColumn.UNIT_PRICE, CartColumn.LINE_TOTAL}
 
@@ -92,7 +96,8 @@ class CartItemTableModel(TextTableModel):
 def _display(item: CartItem, column: CartColumn, currency: str) -> str:
     match column:
         case CartColumn.PRODUCT:
-            return item.product_name
+            # A narrow column wraps names; a quantity such as "250 g" must stay on one line.
+            return _QUANTITY_SPACE.sub("\\1\u00a0", item.product_name)
         case CartColumn.SKU:
             return item.sku or ""
         case CartColumn.QUANTITY:
