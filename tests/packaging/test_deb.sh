@@ -14,12 +14,17 @@ deb=$(realpath "${1:?usage: test_deb.sh PACKAGE.deb}")
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 suite=${DEBIAN_SUITE:-bookworm}
 # The first mirror of the host's apt sources, in deb822 (URIs:) or one-line (deb URI) form.
+# awk reads all its input, so that no grep dies of a closed pipe under pipefail.
 host_mirror() {
-  grep -hsE '^URIs:' /etc/apt/sources.list.d/*.sources | awk '{print $2; exit}'
-  grep -hsE '^deb ' /etc/apt/sources.list /etc/apt/sources.list.d/*.list |
-    sed -E 's/\[[^]]*\] //' | awk '{print $2; exit}'
+  local uri
+  uri=$(grep -hsE '^URIs:' /etc/apt/sources.list.d/*.sources | awk 'NR == 1 {print $2}' || true)
+  if [ -z "$uri" ]; then
+    uri=$(grep -hsE '^deb ' /etc/apt/sources.list /etc/apt/sources.list.d/*.list |
+      sed -E 's/\[[^]]*\] //' | awk 'NR == 1 {print $2}' || true)
+  fi
+  printf '%s' "$uri"
 }
-mirror=${DEBIAN_MIRROR:-$(host_mirror | head -n 1)}
+mirror=${DEBIAN_MIRROR:-$(host_mirror)}
 if [ -z "$mirror" ]; then
   echo "test_deb.sh: no Debian mirror in the host's apt sources; set DEBIAN_MIRROR" >&2
   exit 1
