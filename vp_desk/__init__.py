@@ -1,5 +1,8 @@
 """vp-desk: look up store customers and their carts while a caller is on the line."""
 
-# A literal rather than importlib.metadata, whose import costs about 50 ms of every start.
-# tests/unit/test_version.py keeps it equal to the version in pyproject.toml.
-__version__ = "0.1.0"
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("vp-desk")
+except PackageNotFoundError:  # A source tree that was never installed, as in a frozen build.
+    __version__ = "0.0.0"
