@@ -157,6 +157,7 @@ def test_cli_serves_https(tmp_path: Path, certificates: TestCertificates, datase
     assert process.returncode == 0, stderr
     assert keys["baseUrl"].startswith("https://127.0.0.1:")
     assert f"Sandbox Customers API at {keys['baseUrl']}/api/v1" in stdout
+    assert f"Base URL for vp-desk: {keys['baseUrl']}\n" in stdout
     assert found.id == expected.id
 
 

@@ -207,10 +207,13 @@ def write_keys_file(path: Path, base_url: str, stores: Sequence[Store]) -> None:
 
 
 def _print_summary(server: SandboxServer, dataset: Dataset, seed: int) -> None:
+    # The base URL is what vp-desk's connection settings and the keys file take; the API
+    # itself lives under /api/v1 of it.
     print(
         f"Sandbox Customers API at {server.base_url}/api/v1 "
         f"({len(dataset.customers)} customers, seed {seed})"
     )
+    print(f"Base URL for vp-desk: {server.base_url}")
     for store in dataset.stores:
         count = len(dataset.customers_of(store.id))
         print(f"Store: {store.name} ({count} customers)")
