@@ -29,23 +29,6 @@ WAIT_MS = 10_000
 WindowFactory = Callable[..., MainWindow]
 
 
-def alternate[Key, Sample](
-    keys: list[Key], rounds: int, warm_up: int, measure: Callable[[Key], Sample]
-) -> dict[Key, list[Sample]]:
-    """Measure each key once per round, the order turned each round, after ``warm_up`` rounds.
-
-    Turning the order spreads a change of the machine's load over all keys alike.
-    """
-    samples: dict[Key, list[Sample]] = {key: [] for key in keys}
-    for index in range(warm_up + rounds):
-        shift = index % len(keys)
-        for key in keys[shift:] + keys[:shift]:
-            sample = measure(key)
-            if index >= warm_up:
-                samples[key].append(sample)
-    return samples
-
-
 @dataclass(frozen=True, slots=True)
 class SandboxProcess:
     """A vp-desk-sandbox child process serving on 127.0.0.1 with its rate limit off."""

@@ -61,6 +61,33 @@ def elapsed_ms(started: float) -> float:
     return (time.perf_counter() - started) * 1000
 
 
+def alternate[Key, Sample](
+    keys: list[Key],
+    *,
+    rounds: int,
+    warm_up: int,
+    measure: Callable[[Key, int], Sample],
+    between: Callable[[], object] | None = None,
+) -> dict[Key, list[Sample]]:
+    """Run ``measure(key, i)`` for each key once per round i and return the samples per key.
+
+    The order turns each round, so that a change of the machine's load during the run, or a
+    cache that the first call warms for the next, weighs on all keys alike. The first
+    ``warm_up`` rounds are not recorded. ``between`` runs untimed after each round, for
+    example to stay under a rate limit.
+    """
+    samples: dict[Key, list[Sample]] = {key: [] for key in keys}
+    for index in range(warm_up + rounds):
+        shift = index % len(keys)
+        for key in keys[shift:] + keys[:shift]:
+            sample = measure(key, index)
+            if index >= warm_up:
+                samples[key].append(sample)
+        if between is not None:
+            between()
+    return samples
+
+
 def measure_pair(
     figure: Callable[[int], object],
     reference: Callable[[int], object],
@@ -70,23 +97,17 @@ def measure_pair(
 ) -> tuple[list[float], list[float]]:
     """Time ``figure(i)`` and ``reference(i)`` alternately and return both lists in ms.
 
-    Each round runs both calls, and every other round starts with the reference, so that a
-    change of the machine's load during the run, or a cache that the first call warms for the
-    second, weighs on both lists alike. The first ``warm_up`` rounds are not recorded.
+    Every other round starts with the reference, as alternate() runs them.
     """
-    figure_ms: list[float] = []
-    reference_ms: list[float] = []
-    for index in range(warm_up + rounds):
-        order = [(figure, figure_ms), (reference, reference_ms)]
-        if index % 2:
-            order.reverse()
-        for operation, samples in order:
-            started = time.perf_counter()
-            operation(index)
-            duration = elapsed_ms(started)
-            if index >= warm_up:
-                samples.append(duration)
-    return figure_ms, reference_ms
+    operations = {"figure": figure, "reference": reference}
+
+    def timed(key: str, index: int) -> float:
+        started = time.perf_counter()
+        operations[key](index)
+        return elapsed_ms(started)
+
+    samples = alternate(list(operations), rounds=rounds, warm_up=warm_up, measure=timed)
+    return samples["figure"], samples["reference"]
 
 
 async def measure_pair_async(

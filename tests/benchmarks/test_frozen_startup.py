@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from keyring.backend import KeyringBackend
 
-from tests.benchmarks.harness import SandboxProcess, alternate
-from tests.benchmarks.stats import BenchmarkReport, summarize
+from tests.benchmarks.harness import SandboxProcess
+from tests.benchmarks.stats import BenchmarkReport, alternate, summarize
 from vp_desk.config import Profile, Settings, save_settings, settings_path
 from vp_desk.credentials import KEYRING_SERVICE
 
@@ -179,7 +179,10 @@ def measure_alternately(
 ) -> dict[Path, list[float]]:
     """Start each app once per round, the order turned each round, after a warm-up."""
     return alternate(
-        apps, rounds, WARM_UP_ROUNDS, lambda app: start_to_first_paint(app, environment)
+        apps,
+        rounds=rounds,
+        warm_up=WARM_UP_ROUNDS,
+        measure=lambda app, _index: start_to_first_paint(app, environment),
     )
 
 

@@ -18,7 +18,13 @@ from tests.benchmarks.harness import (
     press_enter,
     search_and_wait,
 )
-from tests.benchmarks.stats import BenchmarkReport, elapsed_ms, measure_pair_async, summarize
+from tests.benchmarks.stats import (
+    BenchmarkReport,
+    alternate,
+    elapsed_ms,
+    measure_pair_async,
+    summarize,
+)
 from vp_desk.api.client import API_PREFIX, CustomersClient
 from vp_desk.api.models import Customer
 from vp_desk.api.throttle import DEFAULT_REQUESTS_PER_SECOND
@@ -148,24 +154,21 @@ def test_enter_to_painted_cart_overhead(
         qtbot.waitUntil(task.done, timeout=WAIT_MS)
         return task.result()
 
-    window_ms: list[float] = []
-    client_ms: list[float] = []
+    measures = {"window": through_window, "client": client_alone}
     try:
-        for index in range(WARM_UP_ROUNDS + WINDOW_ROUNDS):
-            order = [(through_window, window_ms), (client_alone, client_ms)]
-            if index % 2:
-                order.reverse()
-            for measure, samples in order:
-                duration = measure(index)
-                if index >= WARM_UP_ROUNDS:
-                    samples.append(duration)
-            qtbot.wait(int(PACE_SECONDS * 1000))
+        samples = alternate(
+            list(measures),
+            rounds=WINDOW_ROUNDS,
+            warm_up=WARM_UP_ROUNDS,
+            measure=lambda key, index: measures[key](index),
+            between=lambda: qtbot.wait(int(PACE_SECONDS * 1000)),
+        )
     finally:
         closing = asyncio.ensure_future(client.aclose())
         qtbot.waitUntil(closing.done, timeout=WAIT_MS)
 
-    figure = summarize("Enter to painted detail and cart", window_ms)
-    reference = summarize("reference: the client's look-up and cart alone", client_ms)
+    figure = summarize("Enter to painted detail and cart", samples["window"])
+    reference = summarize("reference: the client's look-up and cart alone", samples["client"])
     difference = figure.median - reference.median
     met = difference < WINDOW_LIMIT_MS
     report.add(

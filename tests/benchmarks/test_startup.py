@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.benchmarks.harness import SandboxProcess, alternate
-from tests.benchmarks.stats import BenchmarkReport, summarize
+from tests.benchmarks.harness import SandboxProcess
+from tests.benchmarks.stats import BenchmarkReport, alternate, summarize
 from vp_desk.config import Profile, Settings, save_settings, settings_path
 from vp_desk.credentials import KEYRING_SERVICE
 
@@ -76,7 +76,12 @@ def measure_starts(
     modes: list[str], environment: dict[str, str], rounds: int
 ) -> dict[str, list[Start]]:
     """Start each mode once per round, the order turned each round, after a warm-up."""
-    return alternate(modes, rounds, WARM_UP_ROUNDS, lambda mode: run_probe(mode, environment))
+    return alternate(
+        modes,
+        rounds=rounds,
+        warm_up=WARM_UP_ROUNDS,
+        measure=lambda mode, _index: run_probe(mode, environment),
+    )
 
 
 def phase_note(mode: str, starts: list[Start]) -> str:

@@ -16,7 +16,7 @@ from tests.benchmarks.harness import (
     SandboxProcess,
     WindowFactory,
 )
-from tests.benchmarks.stats import BenchmarkReport, elapsed_ms, summarize
+from tests.benchmarks.stats import BenchmarkReport, alternate, elapsed_ms, summarize
 from vp_desk.api.client import CustomersClient
 from vp_desk.api.models import Customer
 from vp_desk.api.queries import CustomerListQuery
@@ -75,24 +75,21 @@ def test_enter_to_painted_table_overhead(
         qtbot.waitUntil(task.done, timeout=WAIT_MS)
         return task.result()
 
-    window_ms: list[float] = []
-    client_ms: list[float] = []
+    measures = {"window": through_window, "client": client_alone}
     try:
-        for index, term in enumerate(terms):
-            order = [(through_window, window_ms), (client_alone, client_ms)]
-            if index % 2:
-                order.reverse()
-            for measure, samples in order:
-                duration = measure(term)
-                if index >= WARM_UP_ROUNDS:
-                    samples.append(duration)
-            qtbot.wait(int(PACE_SECONDS * 1000))
+        samples = alternate(
+            list(measures),
+            rounds=ROUNDS,
+            warm_up=WARM_UP_ROUNDS,
+            measure=lambda key, index: measures[key](terms[index]),
+            between=lambda: qtbot.wait(int(PACE_SECONDS * 1000)),
+        )
     finally:
         closing = asyncio.ensure_future(client.aclose())
         qtbot.waitUntil(closing.done, timeout=WAIT_MS)
 
-    figure = summarize("Enter to painted table of matches", window_ms)
-    reference = summarize("reference: the list request alone", client_ms)
+    figure = summarize("Enter to painted table of matches", samples["window"])
+    reference = summarize("reference: the list request alone", samples["client"])
     difference = figure.median - reference.median
     met = difference < LIMIT_MS
     report.add(
