@@ -7,11 +7,12 @@ import asyncio
 import logging
 import os
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import qasync
-from PySide6.QtCore import QByteArray
+from PySide6.QtCore import QByteArray, QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication
 
 from vp_desk import __version__
@@ -280,27 +281,25 @@ def _exit_after_first_paint_if_requested(window: MainWindow) -> None:
     time the frozen app and the source checkout to this line. SECONDS is time.monotonic(),
     the system-wide CLOCK_MONOTONIC on Linux. The exit is os._exit, so no clean-up runs.
     """
-    if os.environ.get("VP_DESK_EXIT_AFTER_FIRST_PAINT") != "1":
-        return
-    # Imported here, so that this benchmark hook stays in one place.
-    import time
+    if os.environ.get("VP_DESK_EXIT_AFTER_FIRST_PAINT") == "1":
+        window.installEventFilter(_FirstPaintExit(window))
 
-    from PySide6.QtCore import QEvent, QObject, QTimer
 
-    def finish() -> None:
-        print(f"first-paint {time.monotonic():.6f}", flush=True)
-        os._exit(0)
+class _FirstPaintExit(QObject):
+    """Reports the end of its window's first paint on stdout and ends the process."""
 
-    class FirstPaint(QObject):
-        def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
-            if watched is window and event.type() == QEvent.Type.Paint:
-                window.removeEventFilter(self)
-                # The children paint after the window in the same pass, and a zero timer
-                # fires once that pass and its flush to the backing store are done.
-                QTimer.singleShot(0, finish)
-            return False
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if watched is self.parent() and event.type() == QEvent.Type.Paint:
+            watched.removeEventFilter(self)
+            # The children paint after the window in the same pass, and a zero timer fires
+            # once that pass and its flush to the backing store are done.
+            QTimer.singleShot(0, _report_first_paint)
+        return False
 
-    window.installEventFilter(FirstPaint(window))
+
+def _report_first_paint() -> None:
+    print(f"first-paint {time.monotonic():.6f}", flush=True)
+    os._exit(0)
 
 
 SETTINGS_REQUEST = "\x00settings"

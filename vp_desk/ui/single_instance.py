@@ -131,14 +131,9 @@ def decode_request(body: bytes) -> str | RejectedRequest | None:
 
 
 def _decode_rejection(reason: object) -> RejectedRequest:
-    try:
-        rejected = ScreenPopReason(reason) if isinstance(reason, str) else None
-    except ValueError:
-        rejected = None
-    if rejected not in FORWARDED_REJECTIONS:
-        raise MessageError(f"unexpected rejection reason {str(reason)[:40]!r}")
-    assert rejected is not None
-    return RejectedRequest(rejected)
+    if isinstance(reason, str) and reason in FORWARDED_REJECTIONS:
+        return RejectedRequest(ScreenPopReason(reason))
+    raise MessageError(f"unexpected rejection reason {str(reason)[:40]!r}")
 
 
 def decode_reply(body: bytes) -> bool:
@@ -404,7 +399,10 @@ def send_rejection_to_running_instance(
     accepted the notice. Raises ValueError for a reason that the window never receives.
     """
     if error.reason not in FORWARDED_REJECTIONS:
-        raise ValueError(f"only the reasons {sorted(FORWARDED_REJECTIONS)} are sent")
+        raise ValueError(
+            f"invalid rejection reason {error.reason.value!r}: only "
+            f"{sorted(reason.value for reason in FORWARDED_REJECTIONS)} are sent"
+        )
     return _send({"version": PROTOCOL_VERSION, "rejected": error.reason.value}, timeout_ms, name)
 
 
