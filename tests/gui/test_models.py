@@ -112,9 +112,9 @@ def test_customer_table_model_answers_views_as_data_does() -> None:
                 assert role_data.data() == model.data(index, role), (row, column, role)
 
     assert QModelRoleData(Qt.ItemDataRole.DisplayRole).data() is None
-    shown = QModelRoleData(Qt.ItemDataRole.DisplayRole)
-    model.multiData(model.index(1, CustomerColumn.NAME), QModelRoleDataSpan(shown))
-    assert shown.data() == "Zoë Müller 1"
+    display_text = QModelRoleData(Qt.ItemDataRole.DisplayRole)
+    model.multiData(model.index(1, CustomerColumn.NAME), QModelRoleDataSpan(display_text))
+    assert display_text.data() == "Zoë Müller 1"
 
 
 def test_customer_table_model_finds_rows_by_id() -> None:

@@ -115,7 +115,7 @@ def test_bad_link_is_rejected_in_window(
     [("+44 20\x07 7946 0958", "control_character"), ("1" * 1001, "too_long")],
     ids=["control character", "too long"],
 )
-def test_bad_lookup_is_rejected_in_window_without_its_text(
+def test_bad_lookup_rejected_in_window(
     environment: dict[str, str], first_window: Path, text: str, reason: str
 ) -> None:
     result = second_start(environment, "--lookup", text)

@@ -181,8 +181,8 @@ class CartPanel(QWidget):
         if self.stack.currentWidget() is not self.items_view:
             self.show_message(tr("Loading cart…"))
             return
-        # Switching to the message and back would lay out and paint the whole panel twice
-        # for a cart that usually arrives within milliseconds; an emptied table says the same.
+        # Switching to the message and back would lay out and paint the whole panel twice for
+        # a cart that usually arrives within milliseconds. An emptied table shows the same.
         self.items_model.set_cart(None)
         self.totals.clear()
         self.summary.setText(tr("Loading cart…"))

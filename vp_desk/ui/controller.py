@@ -167,7 +167,7 @@ class LookupController(QObject):
         if running is not None and not running.done():
             running.cancel()
         # The task runs at once up to its first wait, so the request leaves before Qt paints
-        # what the caller has just changed; a plain task would start after that paint.
+        # what the caller has just changed. A plain task would start only after that paint.
         return asyncio.Task(work, loop=asyncio.get_event_loop(), eager_start=True)
 
     async def _find(self, query: SearchQuery) -> None:

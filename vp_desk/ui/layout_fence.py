@@ -13,7 +13,7 @@ class LayoutFence(QWidget):
     When a label's new text changes its size hint, Qt lays out every ancestor again. A
     QTabWidget or QSplitter on the way then repaints all its children, so one changed label
     repainted the whole list panel after each search. The fence has no layout of its own,
-    so such a request ends here. It still answers with its content's size hints, which
+    so such a request ends here. It still returns its content's size hints, which
     the window reads the next time it lays out for other reasons, such as a resize.
     """
 

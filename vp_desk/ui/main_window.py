@@ -266,8 +266,8 @@ class MainWindow(QMainWindow):
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
         splitter.setChildrenCollapsible(False)
-        # Two thirds for the list and one for the customer, whatever the widgets' size hints
-        # are before the first customer is shown; the splitter scales these to the window.
+        # Two thirds for the list and one for the customer. The widgets' size hints before the
+        # first customer is shown would leave the customer far less; the splitter scales these.
         splitter.setSizes([2 * SPLITTER_UNIT, SPLITTER_UNIT])
 
         # Only the widgets with styled labels get the style sheet: under one, Qt paints every
@@ -568,8 +568,8 @@ class MainWindow(QMainWindow):
         """Show the profile's recent customers again, as the offline store has them now.
 
         While the Recent tab is hidden, the list is only marked out of date and read when the
-        tab is shown: reading decrypts up to the limit of saved customers, a few milliseconds
-        that would otherwise delay every cart on screen.
+        tab is shown. Reading decrypts up to the limit of saved customers, which takes a few
+        milliseconds that would otherwise delay every cart on screen.
         """
         if self.list_tabs.currentWidget() is not self.recent_panel:
             self._recent_out_of_date = True
