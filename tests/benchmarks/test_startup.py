@@ -62,6 +62,8 @@ def run_probe(mode: str, environment: dict[str, str]) -> Start:
         check=False,
     )
     phases = dict(line.split(" ", 1) for line in result.stdout.splitlines() if " " in line)
+    if "first-paint" in phases:
+        phases["painted"] = phases["first-paint"]
     output = f"{result.stdout[-1000:]}\n{result.stderr[-2000:]}"
     assert result.returncode == 0, f"the {mode} probe exited with {result.returncode}:\n{output}"
     assert "painted" in phases, f"the {mode} probe exited before its first paint:\n{output}"

@@ -122,3 +122,12 @@ def test_unsafe_base_url_is_rejected(base_url: str) -> None:
 def test_plain_http_rejection_names_fix() -> None:
     with pytest.raises(ValueError, match=r"use https://"):
         CustomersClient("http://customers.example.test", "sk_test_key")
+
+
+def test_closed_client_refuses_calls_without_building_a_pool() -> None:
+    client = CustomersClient("http://127.0.0.1:9", "sk_test_key")
+    asyncio.run(client.aclose())
+
+    client.prepare()
+    with pytest.raises(RuntimeError, match="closed"):
+        asyncio.run(client.get_customer_by_email("ada@example.com"))

@@ -7,7 +7,7 @@ import logging
 import random
 import ssl
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from types import TracebackType
@@ -68,7 +68,8 @@ class CustomersClient:
     """Reads customers and carts of the store that the API key belongs to.
 
     One instance uses one ``httpx.AsyncClient`` for its whole life, because building a client
-    sets up TLS and costs tens of milliseconds. Close it with ``aclose()`` or ``async with``.
+    sets up TLS and costs tens of milliseconds; it is built at the first call or at
+    ``prepare()``. Close it with ``aclose()`` or ``async with``.
 
     Every call is a GET that ``retry_policy`` may send up to ``max_attempts`` times, within the
     policy's deadline. After a connection failure, a read timeout, or a 502, 503 or 504, it
@@ -111,19 +112,20 @@ class CustomersClient:
         self._jitter = jitter
         self._throttle = TokenBucket(requests_per_second, burst, clock=self._clock)
         self._ssl_context = truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        self._http = httpx.AsyncClient(
-            base_url=api_root,
-            headers={"X-API-Key": api_key, "User-Agent": f"vp-desk/{__version__}"},
-            timeout=timeout,
-            # The operating system's trust store, so that a company's own root certificate
-            # works as it does in the browser. Verification cannot be turned off.
-            verify=self._ssl_context,
-            # Proxy settings of the environment apply to remote servers only: a proxy on
-            # another machine would reach its own loopback address, not this machine's.
-            trust_env=not loopback,
-            transport=transport,
-            follow_redirects=False,
+        self._connection_settings = _ConnectionSettings(
+            api_root, api_key, timeout, loopback, transport
         )
+        self._pool: httpx.AsyncClient | None = None
+        self._closed = False
+
+    def prepare(self) -> None:
+        """Build the connection pool now, so that the first call need not wait for it.
+
+        Building it imports httpx's transport modules, which takes tens of milliseconds; the
+        app calls this once its window is on screen. A call also builds it if needed.
+        """
+        if self._pool is None and not self._closed:
+            self._pool = self._connection_settings.build(self._ssl_context)
 
     async def __aenter__(self) -> Self:
         return self
@@ -138,7 +140,17 @@ class CustomersClient:
 
     async def aclose(self) -> None:
         """Close the connection pool; the client cannot be used afterwards."""
-        await self._http.aclose()
+        self._closed = True
+        if self._pool is not None:
+            await self._pool.aclose()
+
+    @property
+    def _http(self) -> httpx.AsyncClient:
+        if self._closed:
+            raise RuntimeError("The client is closed.")
+        self.prepare()
+        assert self._pool is not None
+        return self._pool
 
     @property
     def ssl_context(self) -> ssl.SSLContext:
@@ -322,6 +334,32 @@ class CustomersClient:
             raise RequestTimeoutError(f"The request timed out ({type(error).__name__}).") from error
         except httpx.TransportError as error:
             raise NetworkError(_network_failure_message(error)) from error
+
+
+@dataclass(frozen=True, slots=True)
+class _ConnectionSettings:
+    """What the connection pool is built from; ``api_key`` goes only into a request header."""
+
+    api_root: str
+    api_key: str = field(repr=False)
+    timeout: httpx.Timeout
+    loopback: bool
+    transport: httpx.AsyncBaseTransport | None
+
+    def build(self, ssl_context: ssl.SSLContext) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            base_url=self.api_root,
+            headers={"X-API-Key": self.api_key, "User-Agent": f"vp-desk/{__version__}"},
+            timeout=self.timeout,
+            # The operating system's trust store, so that a company's own root certificate
+            # works as it does in the browser. Verification cannot be turned off.
+            verify=ssl_context,
+            # Proxy settings of the environment apply to remote servers only: a proxy on
+            # another machine would reach its own loopback address, not this machine's.
+            trust_env=not self.loopback,
+            transport=self.transport,
+            follow_redirects=False,
+        )
 
 
 @dataclass(frozen=True, slots=True)
