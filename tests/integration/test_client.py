@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.abc
 import socket
+import sys
 import threading
 from collections.abc import Callable, Coroutine, Iterator
 from typing import Any
@@ -331,3 +333,37 @@ def test_silent_server_is_timeout(silent_server: str) -> None:
 
     with pytest.raises(RequestTimeoutError):
         asyncio.run(scenario())
+
+
+class ImportRecorder(importlib.abc.MetaPathFinder):
+    """Records the name of every module that an import statement has to search for."""
+
+    def __init__(self) -> None:
+        self.searched: list[str] = []
+
+    def find_spec(self, fullname: str, path: object, target: object = None) -> None:
+        self.searched.append(fullname)
+
+
+def test_repeated_lookups_search_for_no_module(
+    sandbox_server: SandboxServer, store: Store, customers: list[Customer]
+) -> None:
+    # A module that an import statement cannot find is searched for in every folder of
+    # sys.path at each attempt, which would slow down every request.
+    customer = first(customers, lambda customer: customer.email is not None)
+    recorder = ImportRecorder()
+
+    async def look_up_three_times(client: CustomersClient) -> None:
+        await client.get_customer_by_email(str(customer.email))
+        await client.get_cart(customer.id)
+        sys.meta_path.insert(0, recorder)
+        try:
+            for _ in range(3):
+                await client.get_customer_by_email(str(customer.email))
+                await client.get_cart(customer.id)
+        finally:
+            sys.meta_path.remove(recorder)
+
+    call(sandbox_server.base_url, store.api_key, look_up_three_times)
+
+    assert recorder.searched == []
