@@ -128,10 +128,16 @@ class LookupService:
             return self._saved_page(query.search_term, limit)
         return PageResult(page)
 
-    async def get_cart(self, customer: Customer) -> CartResult:
-        """Fetch the customer's current cart and save both for offline use."""
+    async def get_cart(
+        self, customer: Customer, *, on_sent: Callable[[], None] | None = None
+    ) -> CartResult:
+        """Fetch the customer's current cart and save both for offline use.
+
+        ``on_sent`` is called when the request has been written, as the client's get_cart
+        describes; a cart served from saved data never calls it.
+        """
         try:
-            cart = await self._client.get_cart(customer.id)
+            cart = await self._client.get_cart(customer.id, on_sent=on_sent)
         except ApiError as error:
             snapshot = self._saved_or_raise(error, lambda store: store.find_by_id(customer.id))
             return CartResult(snapshot.cart, _stale(snapshot))

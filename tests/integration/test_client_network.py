@@ -272,3 +272,30 @@ def test_https_proxy_from_environment_carries_request(
     asyncio.run(scenario())
 
     assert request_lines == [b"CONNECT customers.example.test:443 HTTP/1.1"]
+
+
+def test_cart_call_reports_its_request_written_before_the_reply() -> None:
+    sent = asyncio.Event()
+    received: list[bytes] = []
+
+    async def reply_once_sent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        received.append(await reader.readuntil(b"\r\n\r\n"))
+        # The reply waits for on_sent, so a call that never reports its request times out.
+        await asyncio.wait_for(sent.wait(), 5.0)
+        body = b'{"success": true, "data": null}'
+        writer.write(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+            + f"Content-Length: {len(body)}\r\n\r\n".encode()
+            + body
+        )
+        await writer.drain()
+
+    async def scenario() -> object:
+        async with local_server(reply_once_sent) as port, client_for(port) as client:
+            return await client.get_cart(CUSTOMER_ID, on_sent=sent.set)
+
+    cart = asyncio.run(scenario())
+
+    assert cart is None
+    assert sent.is_set()
+    assert received[0].startswith(f"GET /api/v1/customers/{CUSTOMER_ID}/cart ".encode())

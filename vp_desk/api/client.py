@@ -6,7 +6,7 @@ import asyncio
 import logging
 import random
 import ssl
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -192,11 +192,19 @@ class CustomersClient:
         envelope = await self._get("/customers", None, CustomerPageEnvelope, params)
         return envelope.data
 
-    async def get_cart(self, customer_id: UUID | str) -> Cart | None:
-        """Fetch the customer's current cart, or None when the customer has none."""
+    async def get_cart(
+        self, customer_id: UUID | str, *, on_sent: Callable[[], None] | None = None
+    ) -> Cart | None:
+        """Fetch the customer's current cart, or None when the customer has none.
+
+        ``on_sent`` is called each time an attempt's request has been written to the
+        connection, so that a caller can let the server work while it does its own.
+        """
         requested = _customer_id(customer_id)
         path = f"/customers/{requested}/cart"
-        envelope = await self._get(path, "/customers/{customerId}/cart", CartEnvelope)
+        envelope = await self._get(
+            path, "/customers/{customerId}/cart", CartEnvelope, on_sent=on_sent
+        )
         if envelope.data is not None:
             _check_same_customer(requested, envelope.data.customer_id)
         return envelope.data
@@ -207,23 +215,29 @@ class CustomersClient:
         template: str | None,
         envelope_type: type[EnvelopeT],
         params: Mapping[str, str | int] | None = None,
+        *,
+        on_sent: Callable[[], None] | None = None,
     ) -> EnvelopeT:
         # The path template, never the path or the query, goes to the log: both carry ids,
         # phone numbers or emails of customers.
-        reply = await self._send_with_retries(path, template or path, params)
+        reply = await self._send_with_retries(path, template or path, params, on_sent)
         if 200 <= reply.status < 300:
             return _parse_success(envelope_type, reply.status, reply.body)
         raise _parse_failure(reply.status, reply.body, reply.headers)
 
     async def _send_with_retries(
-        self, path: str, template: str, params: Mapping[str, str | int] | None
+        self,
+        path: str,
+        template: str,
+        params: Mapping[str, str | int] | None,
+        on_sent: Callable[[], None] | None,
     ) -> _Reply:
         deadline = self._clock.monotonic() + self._retry_policy.deadline
         attempt = 1
         while True:
             outcome: _Reply | ApiError
             try:
-                outcome = await self._attempt(path, template, params, attempt, deadline)
+                outcome = await self._attempt(path, template, params, attempt, deadline, on_sent)
             except (NetworkError, RequestTimeoutError) as error:
                 outcome = error
 
@@ -291,6 +305,7 @@ class CustomersClient:
         params: Mapping[str, str | int] | None,
         attempt: int,
         deadline: float,
+        on_sent: Callable[[], None] | None = None,
     ) -> _Reply:
         if not await self._throttle.acquire(max_wait=deadline - self._clock.monotonic()):
             raise RequestTimeoutError(
@@ -301,7 +316,7 @@ class CustomersClient:
         started = self._clock.monotonic()
         time_limit = min(self._retry_policy.attempt_timeout, deadline - started)
         try:
-            reply = await self._send(path, params, time_limit)
+            reply = await self._send(path, params, time_limit, on_sent)
         except ApiError as error:
             elapsed_ms = (self._clock.monotonic() - started) * 1000
             cause = type(error.__cause__ or error).__name__
@@ -317,13 +332,19 @@ class CustomersClient:
         return reply
 
     async def _send(
-        self, path: str, params: Mapping[str, str | int] | None, time_limit: float
+        self,
+        path: str,
+        params: Mapping[str, str | int] | None,
+        time_limit: float,
+        on_sent: Callable[[], None] | None,
     ) -> _Reply:
+        extensions = {"trace": _sent_tracer(on_sent)} if on_sent is not None else None
         try:
             # The per-phase timeouts of httpx allow a body that trickles in one byte just
             # inside the read timeout; this limit bounds the whole exchange.
             async with asyncio.timeout(time_limit):
-                async with self._http.stream("GET", path, params=params) as response:
+                stream = self._http.stream("GET", path, params=params, extensions=extensions)
+                async with stream as response:
                     body = await _read_limited(response)
                     return _Reply(response.status_code, body, response.headers)
         except TimeoutError as error:
@@ -334,6 +355,18 @@ class CustomersClient:
             raise RequestTimeoutError(f"The request timed out ({type(error).__name__}).") from error
         except httpx.TransportError as error:
             raise NetworkError(_network_failure_message(error)) from error
+
+
+def _sent_tracer(on_sent: Callable[[], None]) -> Callable[[str, object], Awaitable[None]]:
+    """Return an httpcore trace callback that calls ``on_sent`` once the request is written."""
+
+    async def trace(event_name: str, _info: object) -> None:
+        # httpcore names each step of an HTTP/1.1 exchange; a GET's body is empty, so its
+        # end follows the headers at once.
+        if event_name == "http11.send_request_body.complete":
+            on_sent()
+
+    return trace
 
 
 @dataclass(frozen=True, slots=True)
