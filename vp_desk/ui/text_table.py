@@ -29,6 +29,8 @@ _UNSET_ROLES = frozenset(
 )
 """Roles that views ask for on every paint and that these tables never set."""
 
+_ALIGNMENT_ROLE = Qt.ItemDataRole.TextAlignmentRole
+
 
 class TextTableModel(QAbstractTableModel):
     """A table of texts that a subclass makes once per change, in ``set_texts``.
@@ -96,11 +98,16 @@ class TextTableModel(QAbstractTableModel):
             role = role_data.role()
             if role in TEXT_ROLES:
                 role_data.setData(text)
-            elif role in _UNSET_ROLES:
+                continue
+            if role in _UNSET_ROLES:
+                role_data.clearData()
+                continue
+            # Alignment is asked for each cell on every paint, so it skips the call of data().
+            if role == _ALIGNMENT_ROLE:
+                value = self.alignment(column)
+            else:
+                value = self.extra_data(row, column, role)
+            if value is None:
                 role_data.clearData()
             else:
-                value = self.data(index, role)
-                if value is None:
-                    role_data.clearData()
-                else:
-                    role_data.setData(value)
+                role_data.setData(value)
