@@ -297,7 +297,7 @@ def _warm_up(client: CustomersClient) -> None:
 
 
 class _FirstPaintWatch(QObject):
-    """Calls ``then`` once the first paint of its parent window has ended."""
+    """An event filter that calls ``then`` once its parent window's first paint has ended."""
 
     def __init__(self, window: QObject, then: Callable[[], None]) -> None:
         super().__init__(window)

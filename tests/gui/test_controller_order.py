@@ -19,7 +19,8 @@ from vp_desk.ui.controller import CART_SEND_WAIT_SECONDS, LookupController
 class ScriptedService:
     """A lookup service that finds one customer at once and writes the cart request later.
 
-    ``writes`` False stands for a request that the client's rate limit holds back.
+    With ``writes`` False, the request is never written, as when the client's rate limit
+    delays it.
     """
 
     def __init__(self, customer: Customer, *, writes: bool) -> None:
@@ -65,9 +66,10 @@ def customer_with_email(dataset: Dataset) -> Customer:
 def test_customer_announced_after_cart_request_written(
     qtbot: QtBot, sandbox_dataset: Dataset
 ) -> None:
-    service = ScriptedService(customer_with_email(sandbox_dataset), writes=True)
+    customer = customer_with_email(sandbox_dataset)
+    service = ScriptedService(customer, writes=True)
 
-    search_by_email(qtbot, service, customer_with_email(sandbox_dataset))
+    search_by_email(qtbot, service, customer)
 
     assert service.events[:2] == ["cart request written", "customer found"]
 
@@ -75,9 +77,10 @@ def test_customer_announced_after_cart_request_written(
 def test_customer_announced_when_cart_request_is_held(
     qtbot: QtBot, sandbox_dataset: Dataset
 ) -> None:
-    service = ScriptedService(customer_with_email(sandbox_dataset), writes=False)
+    customer = customer_with_email(sandbox_dataset)
+    service = ScriptedService(customer, writes=False)
 
-    announced = search_by_email(qtbot, service, customer_with_email(sandbox_dataset))
+    announced = search_by_email(qtbot, service, customer)
 
     assert service.events[0] == "customer found"
     assert announced < CART_SEND_WAIT_SECONDS + 0.15

@@ -33,7 +33,7 @@ class PreparingClient:
         self.paints_before_prepare.append(self._window.paints)
 
 
-def test_client_is_prepared_once_after_the_first_paint(qtbot: QtBot) -> None:
+def test_client_prepared_after_first_paint(qtbot: QtBot) -> None:
     window = PaintCountingWindow()
     qtbot.addWidget(window)
     client = PreparingClient(window)

@@ -274,7 +274,7 @@ def test_https_proxy_from_environment_carries_request(
     assert request_lines == [b"CONNECT customers.example.test:443 HTTP/1.1"]
 
 
-def test_cart_call_reports_its_request_written_before_the_reply() -> None:
+def test_cart_request_reported_before_reply() -> None:
     sent = asyncio.Event()
     received: list[bytes] = []
 

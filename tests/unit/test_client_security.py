@@ -124,7 +124,7 @@ def test_plain_http_rejection_names_fix() -> None:
         CustomersClient("http://customers.example.test", "sk_test_key")
 
 
-def test_closed_client_refuses_calls_without_building_a_pool() -> None:
+def test_closed_client_rejects_calls() -> None:
     client = CustomersClient("http://127.0.0.1:9", "sk_test_key")
     asyncio.run(client.aclose())
 

@@ -24,7 +24,7 @@ def run_fresh(code: str) -> str:
     return result.stdout.strip()
 
 
-def test_app_import_leaves_email_validator_for_later() -> None:
+def test_app_import_skips_email_validator() -> None:
     output = run_fresh(
         """
         import sys
@@ -49,7 +49,7 @@ def test_email_rules_load_on_request() -> None:
     assert output == "True"
 
 
-def test_client_builds_its_pool_only_when_prepared() -> None:
+def test_client_pool_built_on_prepare() -> None:
     output = run_fresh(
         """
         import asyncio

@@ -68,8 +68,8 @@ class CustomersClient:
     """Reads customers and carts of the store that the API key belongs to.
 
     One instance uses one ``httpx.AsyncClient`` for its whole life, because building a client
-    sets up TLS and costs tens of milliseconds; it is built at the first call or at
-    ``prepare()``. Close it with ``aclose()`` or ``async with``.
+    sets up TLS and costs tens of milliseconds. The instance builds it at ``prepare()`` or at
+    its first call. Close it with ``aclose()`` or ``async with``.
 
     Every call is a GET that ``retry_policy`` may send up to ``max_attempts`` times, within the
     policy's deadline. After a connection failure, a read timeout, or a 502, 503 or 504, it
@@ -121,8 +121,8 @@ class CustomersClient:
     def prepare(self) -> None:
         """Build the connection pool now, so that the first call need not wait for it.
 
-        Building it imports httpx's transport modules, which takes tens of milliseconds; the
-        app calls this once its window is on screen. A call also builds it if needed.
+        Building it imports httpx's transport modules, which takes tens of milliseconds, so
+        the app calls this once its window is on screen. Without it, the first call builds it.
         """
         if self._pool is None and not self._closed:
             self._pool = self._connection_settings.build(self._ssl_context)
@@ -147,7 +147,7 @@ class CustomersClient:
     @property
     def _http(self) -> httpx.AsyncClient:
         if self._closed:
-            raise RuntimeError("The client is closed.")
+            raise RuntimeError("The client is closed; make a new CustomersClient to send requests.")
         self.prepare()
         assert self._pool is not None
         return self._pool
@@ -305,7 +305,7 @@ class CustomersClient:
         params: Mapping[str, str | int] | None,
         attempt: int,
         deadline: float,
-        on_sent: Callable[[], None] | None = None,
+        on_sent: Callable[[], None] | None,
     ) -> _Reply:
         if not await self._throttle.acquire(max_wait=deadline - self._clock.monotonic()):
             raise RequestTimeoutError(
@@ -361,8 +361,8 @@ def _sent_tracer(on_sent: Callable[[], None]) -> Callable[[str, object], Awaitab
     """Return an httpcore trace callback that calls ``on_sent`` once the request is written."""
 
     async def trace(event_name: str, _info: object) -> None:
-        # httpcore names each step of an HTTP/1.1 exchange; a GET's body is empty, so its
-        # end follows the headers at once.
+        # httpcore reports each step of an HTTP/1.1 exchange. A GET has an empty body, so the
+        # body's end follows the headers at once.
         if event_name == "http11.send_request_body.complete":
             on_sent()
 
@@ -371,7 +371,7 @@ def _sent_tracer(on_sent: Callable[[], None]) -> Callable[[str, object], Awaitab
 
 @dataclass(frozen=True, slots=True)
 class _ConnectionSettings:
-    """What the connection pool is built from; ``api_key`` goes only into a request header."""
+    """Settings of the connection pool. ``api_key`` goes only into a request header."""
 
     api_root: str
     api_key: str = field(repr=False)
