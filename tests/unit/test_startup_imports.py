@@ -66,3 +66,58 @@ def test_client_pool_built_on_prepare() -> None:
     )
 
     assert output == "False True"
+
+
+def test_validators_built_on_request() -> None:
+    output = run_fresh(
+        """
+        from vp_desk.api import models
+
+        wire_models = [models.Customer, models.Cart, models.CustomerPageEnvelope]
+        before = [model.__pydantic_complete__ for model in wire_models]
+        models.build_validators()
+        after = [model.__pydantic_complete__ for model in wire_models]
+        print(before, after)
+        """
+    )
+
+    assert output == "[False, False, False] [True, True, True]"
+
+
+def test_warm_up_after_first_paint() -> None:
+    output = run_fresh(
+        """
+        import asyncio
+        import os
+        import sys
+
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+        from PySide6.QtCore import QDeadlineTimer
+        from PySide6.QtWidgets import QApplication, QMainWindow
+
+        from vp_desk.api import models
+        from vp_desk.api.client import CustomersClient
+        from vp_desk.app import _after_first_paint
+
+        def loaded():
+            return [
+                "httpcore" in sys.modules,
+                "email_validator" in sys.modules,
+                models.CartEnvelope.__pydantic_complete__,
+            ]
+
+        app = QApplication([])
+        window = QMainWindow()
+        client = CustomersClient("http://127.0.0.1:9", "sk_test_key")
+        _after_first_paint(window, client)
+        before = loaded()
+        window.show()
+        deadline = QDeadlineTimer(10_000)
+        while not all(loaded()) and not deadline.hasExpired():
+            app.processEvents()
+        print(before, loaded())
+        asyncio.run(client.aclose())
+        """
+    )
+
+    assert output == "[False, False, False] [True, True, True]"

@@ -49,6 +49,9 @@ class WireModel(BaseModel):
         serialize_by_alias=True,
         extra="ignore",
         frozen=True,
+        # Building the validators takes about 10 ms, which the window's first paint need not
+        # wait for: each model builds its own at first use, or at build_validators().
+        defer_build=True,
     )
 
 
@@ -182,3 +185,13 @@ class SortOrder(StrEnum):
 
     ASC = "asc"
     DESC = "desc"
+
+
+def build_validators() -> None:
+    """Build the validator of every wire model now, so that no look-up waits for one."""
+    pending: list[type[WireModel]] = [WireModel]
+    while pending:
+        model = pending.pop()
+        pending.extend(model.__subclasses__())
+        if model is not WireModel:
+            model.model_rebuild()
