@@ -1,9 +1,11 @@
 """Start a window in this process, print when its first paint has ended, and exit.
 
 test_startup.py runs this file with ``sys.executable`` under the offscreen platform, in one
-of three modes:
+of four modes:
 
 - ``bare``: an empty PySide6 QMainWindow of the app window's size, with ``app.exec()``;
+- ``stack``: the same window, shown after importing every library that vp-desk runs on, as
+  the floor of any start that imports them before its first paint;
 - ``window``: ``vp_desk.app.main([])``, the start on a saved connection profile. The parent
   writes the settings file under XDG_CONFIG_HOME, and the API key to a JSON file that
   replaces the operating system's keyring; VP_DESK_BENCH_KEYRING names that file;
@@ -71,6 +73,35 @@ def run_bare() -> int:
     return app.exec()
 
 
+def run_stack() -> int:
+    """Import the libraries of vp-desk's window, then show the empty window of ``bare``."""
+    import asyncio  # noqa: F401
+    import sqlite3  # noqa: F401
+
+    import cryptography.hazmat.primitives.ciphers.aead
+    import cryptography.hazmat.primitives.kdf.hkdf  # noqa: F401
+    import email_validator  # noqa: F401
+    import keyring  # noqa: F401
+    import phonenumbers  # noqa: F401
+    import platformdirs  # noqa: F401
+    import pydantic
+    import qasync  # noqa: F401
+    import sniffio  # noqa: F401
+    import truststore  # noqa: F401
+    from PySide6 import QtNetwork  # noqa: F401
+
+    # vp-desk keeps httpx from importing its command-line module, and so does the floor.
+    sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
+    import httpx  # noqa: F401
+
+    # Any use of pydantic builds a model, which loads its schema machinery.
+    class Probe(pydantic.BaseModel):
+        value: int
+
+    Probe(value=1)
+    return run_bare()
+
+
 def run_app(arguments: list[str]) -> int:
     """Run vp_desk.app.main with ``arguments`` until its window's first paint has ended."""
     import keyring
@@ -124,11 +155,16 @@ def main() -> int:
     mode = sys.argv[1] if len(sys.argv) > 1 else ""
     if mode == "bare":
         return run_bare()
+    if mode == "stack":
+        return run_stack()
     if mode == "window":
         return run_app([])
     if mode == "demo":
         return run_app(["--demo"])
-    print(f"startup_probe: unknown mode {mode!r}; expected bare, window or demo", file=sys.stderr)
+    print(
+        f"startup_probe: unknown mode {mode!r}; expected bare, stack, window or demo",
+        file=sys.stderr,
+    )
     return 2
 
 
