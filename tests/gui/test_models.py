@@ -18,6 +18,7 @@ from vp_desk.ui.customer_table import (
     CustomerColumn,
     CustomerTableModel,
 )
+from vp_desk.ui.privacy import PrivacyGuard
 
 CREATED = datetime(2025, 3, 14, 9, 30, tzinfo=UTC)
 
@@ -126,6 +127,50 @@ def test_customer_table_model_finds_rows_by_id() -> None:
     assert model.row_of(UUID(int=12345)) is None
     assert model.customer_at(3) is None
     assert model.customer_at(-1) is None
+
+
+class CountingTableModel(CustomerTableModel):
+    """Records the rows whose texts were made."""
+
+    def __init__(self, privacy: PrivacyGuard | None = None) -> None:
+        super().__init__(privacy=privacy)
+        self.made_rows: list[int] = []
+
+    def make_row(self, row: int) -> tuple[str, ...]:
+        self.made_rows.append(row)
+        return super().make_row(row)
+
+
+def test_customer_rows_formatted_when_first_read() -> None:
+    model = CountingTableModel()
+    model.set_customers([make_customer(number) for number in range(100)])
+    assert model.made_rows == []
+
+    assert model.index(7, CustomerColumn.NAME).data() == "Zoë Müller 7"
+    assert model.index(7, CustomerColumn.PHONE).data() == "+44 20 7946 0907"
+    assert model.made_rows == [7]
+
+    model.set_customers([make_customer(number) for number in range(3)])
+    assert model.index(2, CustomerColumn.NAME).data() == "Zoë Müller 2"
+    assert model.made_rows == [7, 2]
+
+
+def test_customer_rows_masked_when_read() -> None:
+    guard = PrivacyGuard(masking_enabled=True)
+    model = CustomerTableModel(privacy=guard)
+    customers = [make_customer(number) for number in range(60)]
+    model.set_customers(customers)
+    assert model.index(0, CustomerColumn.EMAIL).data() == "c***@example.com"
+
+    guard.reveal(customers[50].id)
+    assert model.index(50, CustomerColumn.EMAIL).data() == "customer50@example.com"
+    assert model.index(50, CustomerColumn.PHONE).data() == "+44 20 7946 0950"
+    assert model.index(0, CustomerColumn.EMAIL).data() == "c***@example.com"
+
+    guard.conceal()
+    assert model.index(50, CustomerColumn.EMAIL).data() == "c***@example.com"
+    assert model.index(50, CustomerColumn.PHONE).data() == "+44******0950"
+    assert model.index(49, CustomerColumn.PHONE).data(RAW_VALUE_ROLE) == "+44 20 7946 0949"
 
 
 def test_cart_item_model_passes_model_tester(qtmodeltester: ModelTester) -> None:

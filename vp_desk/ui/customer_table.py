@@ -54,20 +54,22 @@ class CustomerTableModel(TextTableModel):
     """The customers of the page on screen, read-only.
 
     The rows are replaced as a whole when a page arrives; the server sorts and filters, so
-    the model never reorders them. Each text is formatted once per page.
+    the model never reorders them. A row's texts are formatted when a view or a caller first
+    reads them, and kept until the next page, so that a page shows after formatting only the
+    rows in view.
     """
 
     def __init__(self, parent: QObject | None = None, privacy: PrivacyGuard | None = None) -> None:
         super().__init__(COLUMN_COUNT, parent)
         self._customers: list[Customer] = []
-        self._full_texts: list[tuple[str, ...]] = []
+        self._full_texts: list[tuple[str, ...] | None] = []
         self._titles = _column_titles()
         self._privacy = privacy
         if privacy is not None:
             privacy.masking_changed.connect(self.on_masking_changed)
 
     def on_masking_changed(self) -> None:
-        self.set_texts([self._masked_row(row) for row in range(len(self._customers))])
+        self.set_row_count(len(self._customers))
         if self._customers:
             for column in (CustomerColumn.EMAIL, CustomerColumn.PHONE):
                 top, bottom = self.index(0, column), self.index(len(self._customers) - 1, column)
@@ -77,11 +79,8 @@ class CustomerTableModel(TextTableModel):
         """Show ``customers`` in place of the current rows."""
         self.beginResetModel()
         self._customers = list(customers)
-        self._full_texts = [
-            tuple(self._display(customer, column) for column in CustomerColumn)
-            for customer in self._customers
-        ]
-        self.set_texts([self._masked_row(row) for row in range(len(self._customers))])
+        self._full_texts = [None] * len(self._customers)
+        self.set_row_count(len(self._customers))
         self.endResetModel()
 
     def customer_at(self, row: int) -> Customer | None:
@@ -100,7 +99,7 @@ class CustomerTableModel(TextTableModel):
     @override
     def extra_data(self, row: int, column: int, role: int) -> Any:
         if role == RAW_VALUE_ROLE:
-            return self._full_texts[row][column]
+            return self._full_row(row)[column]
         if role == CUSTOMER_ID_ROLE:
             return str(self._customers[row].id)
         if role != Qt.ItemDataRole.ToolTipRole:
@@ -123,8 +122,9 @@ class CustomerTableModel(TextTableModel):
             return str(section + 1)
         return None
 
-    def _masked_row(self, row: int) -> tuple[str, ...]:
-        texts = self._full_texts[row]
+    @override
+    def make_row(self, row: int) -> tuple[str, ...]:
+        texts = self._full_row(row)
         if self._privacy is None:
             return texts
         customer_id = self._customers[row].id
@@ -136,6 +136,14 @@ class CustomerTableModel(TextTableModel):
             customer_id, texts[CustomerColumn.PHONE]
         )
         return tuple(shown)
+
+    def _full_row(self, row: int) -> tuple[str, ...]:
+        texts = self._full_texts[row]
+        if texts is None:
+            customer = self._customers[row]
+            texts = tuple(self._display(customer, column) for column in CustomerColumn)
+            self._full_texts[row] = texts
+        return texts
 
     @staticmethod
     def _display(customer: Customer, column: CustomerColumn) -> str:

@@ -33,29 +33,47 @@ _ALIGNMENT_ROLE = Qt.ItemDataRole.TextAlignmentRole
 
 
 class TextTableModel(QAbstractTableModel):
-    """A table of texts that a subclass makes once per change, in ``set_texts``.
+    """A table of texts that a subclass makes once per change.
 
     Views ask for six or seven roles of every visible cell on every paint, and for every cell
     of a column that sizes itself to its contents. A model that formats on each call spends
     most of a paint in Python. Here a paint reads prepared strings, and ``multiData`` fills
     all roles of a cell in one Python call. Subclasses return other roles from
     ``extra_data`` and may align columns with ``alignment``.
+
+    A subclass either gives all texts at once to ``set_texts``, or gives only the number of
+    rows to ``set_row_count`` and makes each row's texts in ``make_row`` when a view or a
+    caller first asks for them.
     """
 
     def __init__(self, column_count: int, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._column_count = column_count
-        self._texts: list[tuple[str, ...]] = []
+        self._texts: list[tuple[str, ...] | None] = []
 
     def set_texts(self, texts: list[tuple[str, ...]]) -> None:
         """Replace all rows; call inside beginResetModel() and endResetModel()."""
-        self._texts = texts
+        self._texts = list(texts)
+
+    def set_row_count(self, count: int) -> None:
+        """Replace all rows by ``count`` rows that ``make_row`` fills in when first read.
+
+        Call inside beginResetModel() and endResetModel(), or emit dataChanged afterwards.
+        """
+        self._texts = [None] * count
+
+    def make_row(self, row: int) -> tuple[str, ...]:
+        """Return the texts of ``row``, one per column, for rows given by ``set_row_count``."""
+        raise NotImplementedError
 
     def text(self, row: int, column: int) -> str | None:
         """Return the text of a cell, or None outside the table."""
-        if 0 <= row < len(self._texts) and 0 <= column < self._column_count:
-            return self._texts[row][column]
-        return None
+        if not (0 <= row < len(self._texts) and 0 <= column < self._column_count):
+            return None
+        texts = self._texts[row]
+        if texts is None:
+            texts = self._texts[row] = self.make_row(row)
+        return texts[column]
 
     def alignment(self, column: int) -> int | None:
         """Return the alignment of ``column`` as flags, or None for the view's default."""
