@@ -155,6 +155,18 @@ def test_customer_rows_formatted_when_first_read() -> None:
     assert model.made_rows == [7, 2]
 
 
+def test_customer_rows_prepared_up_to_count() -> None:
+    model = CountingTableModel()
+    model.set_customers([make_customer(number) for number in range(30)])
+
+    model.prepare_rows(10)
+    assert model.made_rows == list(range(10))
+
+    assert model.index(3, CustomerColumn.NAME).data() == "Zoë Müller 3"
+    model.prepare_rows(100)
+    assert model.made_rows == list(range(30))
+
+
 def test_customer_rows_masked_when_read() -> None:
     guard = PrivacyGuard(masking_enabled=True)
     model = CustomerTableModel(privacy=guard)

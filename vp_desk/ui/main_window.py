@@ -608,6 +608,7 @@ class MainWindow(QMainWindow):
     def _show_customers(self, customers: list[Customer], pagination: Pagination | None) -> None:
         previous = self.selected_customer()
         self.table_model.set_customers(customers)
+        self.table_model.prepare_rows(self._rows_in_view())
         self.pagination_bar.set_pagination(pagination)
 
         # The selection follows the customer while they are still on the page. Otherwise only
@@ -619,6 +620,11 @@ class MainWindow(QMainWindow):
             self.on_current_row_changed(QModelIndex(), QModelIndex())
             return
         self.select_row(row)
+
+    def _rows_in_view(self) -> int:
+        """Return how many rows the table's viewport has room for, a partial row included."""
+        row_height = max(1, self.table.verticalHeader().defaultSectionSize())
+        return self.table.viewport().height() // row_height + 1
 
     def select_row(self, row: int) -> None:
         """Make ``row`` the current and selected row, which opens its customer."""
