@@ -9,7 +9,8 @@ from PySide6.QtWidgets import QSplitter
 from pytestqt.qtbot import QtBot
 
 from tests.gui.helpers import WAIT_MS, WindowFactory, search
-from vp_desk.api.models import Customer
+from tests.gui.test_models import make_customer
+from vp_desk.api.models import Customer, CustomerPage, Pagination
 from vp_desk.sandbox.data import Dataset
 from vp_desk.sandbox.server import SandboxServer
 from vp_desk.ui.customer_table import CustomerColumn
@@ -206,3 +207,33 @@ def test_list_and_customer_keep_their_widths(
 
     # A customer with a cart must not push the list aside: the panels keep their widths.
     assert splitter.sizes() == [list_width, customer_width]
+
+
+def test_rows_in_view_formatted_as_page_arrives(qtbot: QtBot, make_window: WindowFactory) -> None:
+    # No request is sent: the pages are handed to the window as the controller would.
+    window = make_window("http://127.0.0.1:9", "sk_test_key")
+
+    def page(offset: int) -> CustomerPage:
+        customers = [make_customer(number) for number in range(offset, offset + 100)]
+        return CustomerPage(
+            customers=customers,
+            pagination=Pagination(limit=100, offset=offset, total=1000, has_more=True),
+        )
+
+    window.on_page_loaded(page(0))
+    window.table.scrollToBottom()
+    made_rows: list[int] = []
+    make_row = window.table_model.make_row
+
+    def recording_make_row(row: int) -> tuple[str, ...]:
+        made_rows.append(row)
+        return make_row(row)
+
+    window.table_model.make_row = recording_make_row  # type: ignore[method-assign]
+    window.on_page_loaded(page(100))
+
+    first = window.table.rowAt(0)
+    assert first > 50
+    assert made_rows[0] == first
+    assert made_rows == sorted(made_rows)
+    assert 0 not in made_rows

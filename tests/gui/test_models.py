@@ -155,16 +155,17 @@ def test_customer_rows_formatted_when_first_read() -> None:
     assert model.made_rows == [7, 2]
 
 
-def test_customer_rows_prepared_up_to_count() -> None:
+def test_customer_rows_prepared_in_range() -> None:
     model = CountingTableModel()
     model.set_customers([make_customer(number) for number in range(30)])
 
-    model.prepare_rows(10)
-    assert model.made_rows == list(range(10))
+    model.prepare_rows(20, 5)
+    assert model.made_rows == [20, 21, 22, 23, 24]
 
     assert model.index(3, CustomerColumn.NAME).data() == "Zoë Müller 3"
-    model.prepare_rows(100)
-    assert model.made_rows == list(range(30))
+    model.prepare_rows(0, 100)
+    assert sorted(model.made_rows) == list(range(30))
+    assert len(model.made_rows) == 30
 
 
 def test_customer_rows_masked_when_read() -> None:
@@ -173,6 +174,7 @@ def test_customer_rows_masked_when_read() -> None:
     customers = [make_customer(number) for number in range(60)]
     model.set_customers(customers)
     assert model.index(0, CustomerColumn.EMAIL).data() == "c***@example.com"
+    assert model.index(50, CustomerColumn.EMAIL).data() == "c***@example.com"
 
     guard.reveal(customers[50].id)
     assert model.index(50, CustomerColumn.EMAIL).data() == "customer50@example.com"

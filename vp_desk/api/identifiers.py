@@ -187,8 +187,8 @@ def format_phone(e164: str) -> str:
     """Format an E.164 number for reading aloud, such as ``+44 20 7946 0958``.
 
     A number that phonenumbers cannot parse is returned unchanged, because a stored value is
-    still worth showing as it is. Results are cached: parsing takes about 20 µs, and every
-    page of the customer list formats every number on it.
+    still worth showing as it is. Results are cached: parsing takes about 20 µs, and the
+    customer list formats the number of every row it shows, again for each page.
     """
     try:
         number = phonenumbers.parse(e164, None)
