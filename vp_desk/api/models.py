@@ -49,8 +49,9 @@ class WireModel(BaseModel):
         serialize_by_alias=True,
         extra="ignore",
         frozen=True,
-        # Building the validators takes about 10 ms, which the window's first paint need not
-        # wait for: each model builds its own at first use, or at build_validators().
+        # Building the validators took about 10 ms of the import (python -X importtime), which
+        # the window's first paint need not wait for. Each model builds its own at first use,
+        # or at build_validators().
         defer_build=True,
     )
 

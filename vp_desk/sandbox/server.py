@@ -19,6 +19,7 @@ from typing import Self
 import uvicorn
 from starlette.types import ASGIApp
 
+from vp_desk.api.models import build_validators
 from vp_desk.net import is_loopback_host
 from vp_desk.sandbox.app import create_app
 from vp_desk.sandbox.controls import LatencySetting, RequestLogEntry, SandboxControls
@@ -146,6 +147,9 @@ class SandboxServer:
         if self._tls is not None:
             self._tls.check()
 
+        # The server's thread builds wire models that the app's thread may be building at the
+        # same moment, and pydantic releases before its rebuild lock did not guard that.
+        build_validators()
         sock = self._bind(self._requested_port)
         try:
             self._database = SandboxDatabase(self._dataset)
