@@ -4,8 +4,8 @@ test_startup.py runs this file with ``sys.executable`` under the offscreen platf
 of four modes:
 
 - ``bare``: an empty PySide6 QMainWindow of the app window's size, with ``app.exec()``;
-- ``stack``: the same window, shown after importing every library that vp-desk runs on, as
-  the floor of any start that imports them before its first paint;
+- ``stack``: the same window, shown after importing the libraries that vp-desk loads before
+  its first paint, as the floor of any start that imports them first;
 - ``window``: ``vp_desk.app.main([])``, the start on a saved connection profile. The parent
   writes the settings file under XDG_CONFIG_HOME, and the API key to a JSON file that
   replaces the operating system's keyring; VP_DESK_BENCH_KEYRING names that file;
@@ -74,19 +74,17 @@ def run_bare() -> int:
 
 
 def run_stack() -> int:
-    """Import the libraries of vp-desk's window, then show the empty window of ``bare``."""
+    """Import the libraries that vp-desk loads before its first paint, then run ``bare``."""
     import asyncio  # noqa: F401
     import sqlite3  # noqa: F401
 
     import cryptography.hazmat.primitives.ciphers.aead
     import cryptography.hazmat.primitives.kdf.hkdf  # noqa: F401
-    import email_validator  # noqa: F401
     import keyring  # noqa: F401
     import phonenumbers  # noqa: F401
     import platformdirs  # noqa: F401
     import pydantic
     import qasync  # noqa: F401
-    import sniffio  # noqa: F401
     import truststore  # noqa: F401
     from PySide6 import QtNetwork  # noqa: F401
 
