@@ -45,9 +45,11 @@ def run_cli(tmp_path: Path, *options: str) -> tuple[subprocess.Popen[str], dict[
     return process, keys
 
 
-def stop_cli(process: subprocess.Popen[str]) -> tuple[str, str]:
-    """Stop the command with SIGTERM and return its output; kill it if it does not end."""
-    os.kill(process.pid, signal.SIGTERM)
+def stop_cli(
+    process: subprocess.Popen[str], stop_signal: signal.Signals = signal.SIGTERM
+) -> tuple[str, str]:
+    """Stop the command with ``stop_signal``, kill it if it does not end, and return its output."""
+    os.kill(process.pid, stop_signal)
     try:
         return process.communicate(timeout=CLI_STOP_TIMEOUT_SECONDS)
     finally:

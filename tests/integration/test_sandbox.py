@@ -1,7 +1,6 @@
 """Tests of the sandbox server over real HTTP on 127.0.0.1."""
 
 import logging
-import os
 import signal
 import socket
 import subprocess
@@ -14,7 +13,7 @@ from typing import Any, NoReturn
 import httpx
 import pytest
 
-from tests.integration.sandbox_command import CLI_STOP_TIMEOUT_SECONDS, wait_for_keys
+from tests.integration.sandbox_command import stop_cli, wait_for_keys
 from vp_desk.api.models import (
     CartEnvelope,
     CartStatus,
@@ -655,8 +654,7 @@ def test_cli_serves_until_signal(tmp_path: Path, stop_signal: signal.Signals) ->
                 headers={"X-API-Key": store["apiKey"]},
             )
 
-        os.kill(process.pid, stop_signal)
-        stdout, stderr = process.communicate(timeout=CLI_STOP_TIMEOUT_SECONDS)
+        stdout, stderr = stop_cli(process, stop_signal)
     finally:
         if process.poll() is None:
             process.kill()

@@ -1,8 +1,6 @@
 """The sandbox over HTTPS with a certificate from a throwaway CA, read through CustomersClient."""
 
 import asyncio
-import os
-import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -10,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.sandbox_command import CLI_STOP_TIMEOUT_SECONDS, wait_for_keys
+from tests.integration.sandbox_command import stop_cli, wait_for_keys
 from tests.packaging.make_test_ca import TestCertificates, write_test_certificates
 from vp_desk.api.client import CustomersClient
 from vp_desk.api.errors import NetworkError
@@ -147,8 +145,7 @@ def test_cli_serves_https(tmp_path: Path, certificates: TestCertificates, datase
             certificates.ca_certificate,
         )
 
-        os.kill(process.pid, signal.SIGTERM)
-        stdout, stderr = process.communicate(timeout=CLI_STOP_TIMEOUT_SECONDS)
+        stdout, stderr = stop_cli(process)
     finally:
         if process.poll() is None:
             process.kill()

@@ -131,7 +131,7 @@ def test_warm_up_after_first_paint() -> None:
 
 
 def test_warm_up_steps_take_separate_turns() -> None:
-    # A zero timer queued by the first step must run before the second step: then a key
+    # A zero timer queued by the first step must run before the second step, so that a key
     # pressed during the warm-up waits for one step only.
     output = run_fresh(
         """

@@ -55,8 +55,8 @@ class CustomerTableModel(TextTableModel):
 
     The rows are replaced as a whole when a page arrives; the server sorts and filters, so
     the model never reorders them. A row's texts are formatted when a view or a caller first
-    reads them, and kept until the next page, so that a page shows after formatting only the
-    rows in view.
+    reads them, and kept until the next page or a change of masking. A page so shows after
+    formatting only the rows in view.
     """
 
     def __init__(self, parent: QObject | None = None, privacy: PrivacyGuard | None = None) -> None:

@@ -112,7 +112,7 @@ class TextTableModel(QAbstractTableModel):
             return None
         if role in TEXT_ROLES:
             return text
-        if role == Qt.ItemDataRole.TextAlignmentRole:
+        if role == _ALIGNMENT_ROLE:
             return self.alignment(column)
         if role in _UNSET_ROLES:
             return None
