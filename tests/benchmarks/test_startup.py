@@ -182,7 +182,7 @@ def probe_environment(
 def test_window_start_against_bare_qt(
     probe_environment: dict[str, str], report: BenchmarkReport
 ) -> None:
-    starts = measure_starts(["bare", "stack", "window"], probe_environment, ROUNDS)
+    starts = measure_starts(["bare", "stack", "widgets", "window"], probe_environment, ROUNDS)
 
     window = summarize(
         "vp-desk on a saved profile, running sandbox",
@@ -195,22 +195,28 @@ def test_window_start_against_bare_qt(
         "floor: bare window after vp-desk's libraries",
         [start.painted_ms for start in starts["stack"]],
     )
+    widgets = summarize(
+        "floor: vp-desk's window alone, other modules stood in",
+        [start.painted_ms for start in starts["widgets"]],
+    )
     ratio = window.median / bare.median
     met = ratio <= MAX_RATIO
     report.add(
         "Process start to first painted main window",
-        [window, bare, stack],
+        [window, bare, stack, widgets],
         unit="ms",
         result=(
-            f"ratio of medians: {ratio:.2f}; the floor alone is "
+            f"ratio of medians: {ratio:.2f}; the libraries' floor alone is "
             f"{stack.median / bare.median:.2f} times the reference, and vp-desk "
-            f"{window.median / stack.median:.2f} times the floor"
+            f"{window.median / stack.median:.2f} times that floor; the window alone is "
+            f"{widgets.median / bare.median:.2f} times the reference"
         ),
         target=f"at most {MAX_RATIO} times the reference",
         met=met,
         notes=[
             phase_note("window", starts["window"]),
             phase_note("stack", starts["stack"]),
+            phase_note("widgets", starts["widgets"]),
             phase_note("bare", starts["bare"]),
             "slowest imports of vp_desk.app in ms, cumulative (-X importtime): "
             + "; ".join(heaviest_imports(probe_environment)),
@@ -219,7 +225,8 @@ def test_window_start_against_bare_qt(
     assert met, (
         f"MISSED: vp-desk takes {window.median:.0f} ms to its first paint, {ratio:.2f} times "
         f"the {bare.median:.0f} ms of a bare PySide6 window; the target is {MAX_RATIO} times. "
-        f"Importing its libraries alone takes the bare window to {stack.median:.0f} ms"
+        f"Importing its libraries alone takes the bare window to {stack.median:.0f} ms, and "
+        f"the window without them paints after {widgets.median:.0f} ms"
     )
 
 
