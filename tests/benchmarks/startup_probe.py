@@ -6,10 +6,12 @@ of five modes:
 - ``bare``: an empty PySide6 QMainWindow of the app window's size, with ``app.exec()``;
 - ``stack``: the same window, shown after importing the libraries that vp-desk loads before
   its first paint, as the floor of any start that imports them first;
-- ``widgets``: vp-desk's ``MainWindow``, built from its widget modules alone: every vp-desk
-  module outside ``vp_desk.ui``, the controller, the package's own ``__init__`` and
-  phonenumbers are empty stand-ins. It shows what the window costs by itself, the least
-  that a start which paints before loading anything else could take;
+- ``widgets``: vp-desk's ``MainWindow`` with its libraries (pydantic, httpx, phonenumbers and
+  the others of LIBRARIES) and every vp-desk module outside its widgets replaced by stubs,
+  and the package's ``__init__`` by an empty package. It shows what the window itself
+  costs, close to the least that a start which paints before loading its libraries could
+  take. Its widget modules still import what they import from the standard library,
+  asyncio included;
 - ``window``: ``vp_desk.app.main([])``, the start on a saved connection profile. The parent
   writes the settings file under XDG_CONFIG_HOME, and the API key to a JSON file that
   replaces the operating system's keyring; VP_DESK_BENCH_KEYRING names that file;
@@ -35,7 +37,6 @@ import importlib.machinery  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import types  # noqa: E402
-from collections.abc import Iterator  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 from PySide6.QtCore import QEvent, QObject, QTimer  # noqa: E402
@@ -110,73 +111,79 @@ def run_stack() -> int:
     return run_bare()
 
 
-STOOD_IN = (
-    "phonenumbers",
-    "vp_desk.api",
-    "vp_desk.config",
-    "vp_desk.credentials",
-    "vp_desk.logs",
-    "vp_desk.lookup",
-    "vp_desk.net",
-    "vp_desk.offline",
-    "vp_desk.phone_masking",
-    "vp_desk.screen_pop",
-    "vp_desk.ui.controller",
+QT_AND_PROBE_MODULES = frozenset(
+    {
+        "PySide6",
+        "__feature__",
+        "__main__",
+        "shiboken6",
+        "shibokensupport",
+        "signature_bootstrap",
+        "startup_probe",
+        "vp_desk",
+    }
 )
-"""Modules, with their submodules, that the ``widgets`` mode replaces by stand-ins."""
+"""Top-level modules besides the standard library that the ``widgets`` mode may load."""
+
+LIBRARIES = ("cryptography", "httpx", "keyring", "phonenumbers", "pydantic", "qasync")
+"""Libraries that vp-desk loads before its first paint, which the ``widgets`` mode stubs."""
 
 
-class StandIn:
-    """A placeholder for any value: its attributes, calls and iteration give empty ones."""
+def is_stubbed(name: str) -> bool:
+    """Return whether the ``widgets`` mode imports the module ``name`` as a stub.
 
-    def __init__(self, *_args: object, **_kwargs: object) -> None:
-        pass
+    The stubs replace the libraries, every vp-desk module outside ``vp_desk.ui``, and the
+    controller, which drives look-ups rather than widgets.
+    """
+    top = name.partition(".")[0]
+    if top in LIBRARIES:
+        return True
+    if not name.startswith("vp_desk."):
+        return False
+    if name == "vp_desk.ui.controller":
+        return True
+    return name != "vp_desk.ui" and not name.startswith("vp_desk.ui.")
 
-    def __call__(self, *_args: object, **_kwargs: object) -> StandIn:
-        return StandIn()
 
-    def __getattr__(self, _name: str) -> StandIn:
-        return StandIn()
+class Stub:
+    """A stub for any value. Its attributes and the results of calling it are new stubs."""
 
-    def __mro_entries__(self, _bases: tuple[object, ...]) -> tuple[type, ...]:
-        return (object,)
+    def __call__(self, *_args: object, **_kwargs: object) -> Stub:
+        return Stub()
 
-    def __iter__(self) -> Iterator[object]:
-        return iter(())
+    def __getattr__(self, _name: str) -> Stub:
+        return Stub()
 
     def __bool__(self) -> bool:
         return False
 
-    def __or__(self, _other: object) -> StandIn:
-        return self
 
+class StubModule(types.ModuleType):
+    """A module whose every public name is a Stub."""
 
-class StandInModule(types.ModuleType):
-    """A module whose every public name is a StandIn."""
-
-    def __getattr__(self, name: str) -> StandIn:
+    def __getattr__(self, name: str) -> Stub:
         if name.startswith("__"):
             raise AttributeError(name)
-        return StandIn()
+        return Stub()
 
 
-class StandInFinder:
-    """An import finder and loader that makes each module of STOOD_IN a StandInModule.
+class StubFinder:
+    """An import finder and loader that gives each module that is_stubbed() names a StubModule.
 
-    It does without the base classes of importlib.abc, because importing that module loads
-    importlib.resources, inspect and more, which the window's modules do not import.
+    It does without the base classes of importlib.abc, because importing that module also
+    loads importlib.resources, which the window's modules do not import.
     """
 
     def find_spec(
         self, fullname: str, path: object, target: object = None
     ) -> importlib.machinery.ModuleSpec | None:
-        if not any(fullname == name or fullname.startswith(name + ".") for name in STOOD_IN):
+        if not is_stubbed(fullname):
             return None
         # The import system calls only create_module and exec_module, so no base class is needed.
         return importlib.machinery.ModuleSpec(fullname, self, is_package=True)  # type: ignore[arg-type]
 
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType:
-        return StandInModule(spec.name)
+        return StubModule(spec.name)
 
     def exec_module(self, module: types.ModuleType) -> None:
         module.__path__ = []
@@ -193,19 +200,43 @@ class FirstPaintWatch(QObject):
 
 
 def run_widgets() -> int:
-    """Show vp-desk's MainWindow with every module outside its widgets stood in."""
-    sys.meta_path.insert(0, StandInFinder())
-    # The package's __init__ reads the installed version through importlib.metadata, and the
-    # window's modules never read that version.
+    """Show vp-desk's MainWindow with its libraries and its modules outside widgets stubbed."""
+    sys.meta_path.insert(0, StubFinder())
+    # The package's __init__ reads the installed version with importlib.metadata, about 50 ms
+    # of imports. An empty package in its place lets the widget modules import as usual.
     package = types.ModuleType("vp_desk")
     package.__path__ = [str(Path(__file__).parents[2] / "vp_desk")]
     sys.modules["vp_desk"] = package
     from vp_desk.ui.main_window import MainWindow
 
+    # Any other library, or a vp-desk module that is not stubbed, would make the figure
+    # larger than the window's own cost.
+    loaded = sorted(
+        {
+            name.partition(".")[0]
+            for name, module in sys.modules.items()
+            if not isinstance(module, StubModule)
+        }
+        - set(sys.stdlib_module_names)
+        - QT_AND_PROBE_MODULES
+    )
+    stray = [
+        name
+        for name, module in sys.modules.items()
+        if is_stubbed(name) and not isinstance(module, StubModule)
+    ]
+    if loaded or stray:
+        print(
+            f"startup_probe: the widgets mode loaded {', '.join(loaded + stray)}. Stub them "
+            "in is_stubbed(), or allow them in QT_AND_PROBE_MODULES.",
+            file=sys.stderr,
+        )
+        return 1
+
     report("imported", time.monotonic())
     app = QApplication(sys.argv[:1])
     window = MainWindow(
-        StandIn(),  # type: ignore[arg-type]
+        Stub(),  # type: ignore[arg-type]
         profile_name=PROFILE_NAME,
         base_url="http://127.0.0.1:8765",
         default_region="GB",
