@@ -12,7 +12,7 @@ from uuid import UUID
 import phonenumbers
 import pytest
 
-from vp_desk.api.models import Cart, CartStatus, Customer
+from vp_desk.api.models import Cart, CartItem, CartStatus, Customer
 from vp_desk.sandbox.data import (
     _COUNTRIES,
     CURRENCY_EXPONENTS,
@@ -211,6 +211,17 @@ def test_every_record_validates(dataset: Dataset) -> None:
         assert Customer.model_validate_json(customer.model_dump_json()) == customer
     for cart in dataset.carts.values():
         assert Cart.model_validate_json(cart.model_dump_json()) == cart
+
+
+def test_records_hold_wire_types(dataset: Dataset) -> None:
+    # The generator builds records without validation, so every field must already hold its
+    # wire type: strict mode rejects a str for a status or an int for a flag or an amount.
+    for customer in all_customers(dataset):
+        assert Customer.model_validate(dict(customer), strict=True) == customer
+    for cart in dataset.carts.values():
+        assert Cart.model_validate(dict(cart), strict=True) == cart
+        for item in cart.items:
+            assert CartItem.model_validate(dict(item), strict=True) == item
 
 
 def test_phones_are_valid_e164(dataset: Dataset) -> None:
