@@ -196,7 +196,7 @@ def test_window_start_against_bare_qt(
         [start.painted_ms for start in starts["stack"]],
     )
     widgets = summarize(
-        "floor: vp-desk's window, libraries and the rest stubbed",
+        "floor: vp-desk's window, its libraries stubbed",
         [start.painted_ms for start in starts["widgets"]],
     )
     ratio = window.median / bare.median
