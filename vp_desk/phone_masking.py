@@ -2,9 +2,7 @@
 
 import phonenumbers
 
-COUNTRY_CODES = frozenset(str(code) for code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE)
-"""The country calling codes in phonenumbers' metadata, as digit strings such as "44"."""
-
+_COUNTRY_CODES = frozenset(str(code) for code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE)
 _MIN_DIGITS_FOR_FOUR_VISIBLE = 8
 _MIN_DIGITS_FOR_TWO_VISIBLE = 5
 
@@ -15,7 +13,7 @@ def split_country_code(digits: str) -> tuple[str, str]:
     Country codes are prefix-free, so at most one of the first 1, 2 or 3 digits is one. The
     country code is "" when none of them is.
     """
-    country = next((digits[:size] for size in (1, 2, 3) if digits[:size] in COUNTRY_CODES), "")
+    country = next((digits[:size] for size in (1, 2, 3) if digits[:size] in _COUNTRY_CODES), "")
     return country, digits[len(country) :]
 
 

@@ -6,7 +6,6 @@ import logging
 import uuid
 from collections.abc import Iterator
 
-import phonenumbers
 import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
@@ -14,9 +13,6 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QLineEdit, QMainWindow, QPushButton, QVBoxLayout, QWidget
 from pytestqt.qtbot import QtBot
 
-from vp_desk.api.identifiers import format_phone
-from vp_desk.phone_masking import mask_subscriber
-from vp_desk.sandbox.data import generate_dataset
 from vp_desk.ui.privacy import (
     MASK,
     ClipboardGuard,
@@ -77,24 +73,6 @@ def test_mask_email(email: str, masked: str) -> None:
 )
 def test_mask_phone(phone: str, masked: str) -> None:
     assert mask_phone(phone) == masked
-
-
-def test_mask_of_shown_phones_keeps_country_code() -> None:
-    # The mask reads the country code of a formatted number without parsing it, so generated
-    # numbers of ten countries or more are each checked against a parse.
-    phones = {
-        record.customer.phone_number
-        for record in generate_dataset(customers=3_000, seed=11).customers
-        if record.customer.phone_number
-    }
-    assert len({phonenumbers.parse(phone).country_code for phone in phones}) >= 10
-
-    for phone in phones:
-        number = phonenumbers.parse(phone)
-        national = phonenumbers.national_significant_number(number)
-        expected = f"+{number.country_code}{mask_subscriber(national)}"
-
-        assert mask_phone(format_phone(phone)) == expected, phone
 
 
 # --- PrivacyGuard ----------------------------------------------------------------------------
