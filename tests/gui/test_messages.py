@@ -73,7 +73,7 @@ def test_national_phone_rejection_names_region() -> None:
 
     message = invalid_query_message(error, "US")
 
-    assert message.endswith("Numbers without + are read as numbers of US.")
+    assert message.endswith("Numbers without + are read in phone region US.")
 
 
 def test_international_phone_rejection_omits_region() -> None:

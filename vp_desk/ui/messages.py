@@ -124,7 +124,7 @@ def invalid_query_message(error: InvalidQuery, region: str | None = None) -> str
 
     international = error.text.lstrip().startswith(("+", "00"))
     if region and error.reason in _NATIONAL_PHONE_REASONS and not international:
-        hint = tr("Numbers without + are read as numbers of {region}.").format(region=region)
+        hint = tr("Numbers without + are read in phone region {region}.").format(region=region)
         message = f"{message} {hint}"
     return message
 
