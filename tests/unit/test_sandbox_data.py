@@ -213,9 +213,9 @@ def test_every_record_validates(dataset: Dataset) -> None:
         assert Cart.model_validate_json(cart.model_dump_json()) == cart
 
 
-def test_records_hold_wire_types(dataset: Dataset) -> None:
-    # The generator builds records without validation, so every field must already hold its
-    # wire type: strict mode rejects a str for a status or an int for a flag or an amount.
+def test_records_have_wire_types(dataset: Dataset) -> None:
+    # The generator builds records without validation, so every field must already have its
+    # wire type. Strict mode rejects a str for a status, or an int for a flag or an amount.
     for customer in all_customers(dataset):
         assert Customer.model_validate(dict(customer), strict=True) == customer
     for cart in dataset.carts.values():

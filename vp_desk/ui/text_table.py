@@ -71,8 +71,7 @@ class TextTableModel(QAbstractTableModel):
         a view will paint makes them first.
         """
         for row in range(max(0, first), min(first + count, len(self._texts))):
-            if self._texts[row] is None:
-                self._texts[row] = self.make_row(row)
+            self._row_texts(row)
 
     def make_row(self, row: int) -> tuple[str, ...]:
         """Return the texts of ``row``, one per column, for rows given by ``set_row_count``."""
@@ -82,10 +81,14 @@ class TextTableModel(QAbstractTableModel):
         """Return the text of a cell, or None outside the table."""
         if not (0 <= row < len(self._texts) and 0 <= column < self._column_count):
             return None
+        return self._row_texts(row)[column]
+
+    def _row_texts(self, row: int) -> tuple[str, ...]:
         texts = self._texts[row]
         if texts is None:
-            texts = self._texts[row] = self.make_row(row)
-        return texts[column]
+            texts = self.make_row(row)
+            self._texts[row] = texts
+        return texts
 
     def alignment(self, column: int) -> int | None:
         """Return the alignment of ``column`` as flags, or None for the view's default."""
