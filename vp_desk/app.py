@@ -1,40 +1,18 @@
-"""Composition root: command line, QApplication, qasync loop, and the wiring of the window."""
+"""Entry point: command line, hand-over to a running window, and the first paint of the window."""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import logging
 import os
 import sys
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
-import qasync
-from PySide6.QtCore import QByteArray, QEvent, QObject, QTimer
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QEvent, QEventLoop, QObject, QTimer
+from PySide6.QtWidgets import QApplication, QWidget
 
-from vp_desk import __version__
-from vp_desk.api.client import CustomersClient
-from vp_desk.api.identifiers import load_email_rules
-from vp_desk.api.models import build_validators
-from vp_desk.config import is_known_region
-from vp_desk.logs import configure_logging
-from vp_desk.lookup import LookupService
-from vp_desk.offline import OfflineStore
-from vp_desk.screen_pop import ScreenPopError, check_request_text
-from vp_desk.ui.controller import LookupController, RetryNotifier
-from vp_desk.ui.crash_dialog import crash_reporter
-from vp_desk.ui.link_events import LinkOpenFilter
-from vp_desk.ui.main_window import MainWindow, PrivacyOptions
-from vp_desk.ui.profile_sources import (
-    Connection,
-    ProfileSource,
-    demo_profiles,
-    saved_profiles,
-)
+from vp_desk.ui.main_window import MainWindow
 from vp_desk.ui.single_instance import (
     InstanceServer,
     ListenOutcome,
@@ -43,11 +21,35 @@ from vp_desk.ui.single_instance import (
     send_to_running_instance,
 )
 
-logger = logging.getLogger("vp_desk")
+if TYPE_CHECKING:
+    from vp_desk.screen_pop import ScreenPopError
+    from vp_desk.ui.link_events import LinkOpenFilter
 
-SMOKE_TIMEOUT_SECONDS = 30.0
-PURGE_INTERVAL_SECONDS = 3600.0
-"""How often saved lookups past their retention are deleted while the app runs."""
+# Everything this module imports is Qt or the standard library's lighter modules, so that
+# the window paints about as soon as a bare Qt window would. vp_desk.session, imported once
+# it has painted, loads pydantic, httpx, the keyring and the rest.
+
+START_REPORT_VARIABLE = "VP_DESK_REPORT_START"
+"""With this set to 1, print "first-paint SECONDS" once the window has painted for the first
+time and "ready SECONDS" once its search bar and lists have, then exit at once. SECONDS is
+time.monotonic(), the system-wide CLOCK_MONOTONIC on Linux. The start-up benchmarks time the
+frozen app and the source checkout to these lines."""
+
+FIRST_PAINT_TIMEOUT_MS = 2000
+"""The maximum wait for the window's first paint, after which the start goes on without it."""
+
+
+class _VersionAction(argparse.Action):
+    """Print the version; reading it from the package metadata waits until it is asked for."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **_kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="show the version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *_args: object, **_kwargs: object) -> None:
+        from vp_desk import __version__
+
+        print(f"vp-desk {__version__}")
+        parser.exit()
 
 
 def parse_arguments(argv: list[str]) -> argparse.Namespace:
@@ -56,7 +58,7 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
         prog="vp-desk",
         description="Look up store customers and their carts while a caller is on the line.",
     )
-    parser.add_argument("--version", action="version", version=f"vp-desk {__version__}")
+    parser.add_argument("--version", action=_VersionAction)
     parser.add_argument(
         "--demo",
         action="store_true",
@@ -70,7 +72,6 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--screenshot",
         metavar="FILE",
-        type=Path,
         help="with --demo --query: save a PNG of the window once the cart is shown, then exit",
     )
     parser.add_argument(
@@ -93,9 +94,16 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
         parser.error("--query and --region are for demo mode: add --demo")
     if arguments.screenshot and not arguments.query:
         parser.error("--screenshot needs --query TEXT")
-    if arguments.region and not is_known_region(arguments.region):
+    if arguments.region and not _is_known_region(arguments.region):
         parser.error(f"--region {arguments.region} is not a known region code, such as GB or US")
     return arguments
+
+
+def _is_known_region(region: str) -> bool:
+    # Only a demo start names a region, so the others need not load the phone metadata.
+    from vp_desk.config import is_known_region
+
+    return is_known_region(region)
 
 
 def _display_available() -> bool:
@@ -109,7 +117,6 @@ def _display_available() -> bool:
 def main(argv: list[str] | None = None) -> int:
     """Run the desktop application and return its exit status."""
     arguments = parse_arguments(sys.argv[1:] if argv is None else argv)
-    configure_logging(debug=arguments.debug)
 
     if not _display_available():
         print(
@@ -119,14 +126,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 1
 
-    rejection: ScreenPopError | None = None
-    if arguments.lookup is not None:
-        try:
-            check_request_text(arguments.lookup)
-        except ScreenPopError as error:
-            # This line goes to the phone system's log, and the window below shows the agent why.
-            print(f"vp-desk: --lookup rejected: {error.detail}", file=sys.stderr)
-            rejection = error
+    rejection = None if arguments.lookup is None else _check_lookup(arguments.lookup)
 
     # Smoke runs are scripted and independent, so they never join a running window.
     instance_name = None if arguments.screenshot else _instance_name(arguments.demo)
@@ -136,14 +136,9 @@ def main(argv: list[str] | None = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     app.setApplicationName("vp-desk")
-    app.setApplicationVersion(__version__)
     app.setQuitOnLastWindowClosed(False)
 
-    links = LinkOpenFilter(app)
-    # Only macOS hands links to a running app as file-open events. Elsewhere the filter would
-    # only add a Python call to every event of every widget.
-    if sys.platform == "darwin":
-        app.installEventFilter(links)
+    links = _link_filter(app)
     server = InstanceServer(instance_name) if instance_name else None
     if server is not None and server.listen() == ListenOutcome.ANOTHER_INSTANCE:
         # Another vp-desk started at the same moment and won; hand the request to it.
@@ -151,13 +146,50 @@ def main(argv: list[str] | None = None) -> int:
             return 2 if rejection else 0
         print("vp-desk: another vp-desk is running but does not respond.", file=sys.stderr)
         return 1
+
     try:
-        return asyncio.run(
-            _run(arguments, server, links), loop_factory=lambda: qasync.QEventLoop(app)
-        )
+        window = MainWindow()
+        window.show()
+        wait_for_first_paint(window)
+        if os.environ.get(START_REPORT_VARIABLE) == "1":
+            print(f"first-paint {time.monotonic():.6f}", flush=True)
+        # The window is on screen now; the note follows as soon as it can, because the
+        # imports below keep Qt from painting until they end.
+        window.show_starting_note()
+        wait_for_first_paint(window.statusBar())
+
+        # The libraries load only now that the window is on screen.
+        from vp_desk.session import run_session
+
+        return run_session(app, window, arguments, server, links)
     finally:
         if server is not None:
             server.close()
+
+
+def _link_filter(app: QApplication) -> LinkOpenFilter | None:
+    # Only macOS hands links to a running app as file-open events. Elsewhere the filter would
+    # only add a Python call to every event of every widget.
+    if sys.platform != "darwin":
+        return None
+    from vp_desk.ui.link_events import LinkOpenFilter
+
+    links = LinkOpenFilter(app)
+    app.installEventFilter(links)
+    return links
+
+
+def _check_lookup(text: str) -> ScreenPopError | None:
+    """Return why the text of --lookup is rejected before it reaches a window, or None."""
+    from vp_desk.screen_pop import ScreenPopError, check_request_text
+
+    try:
+        check_request_text(text)
+    except ScreenPopError as error:
+        # This line goes to the phone system's log, and the window shows the agent why.
+        print(f"vp-desk: --lookup rejected: {error.detail}", file=sys.stderr)
+        return error
+    return None
 
 
 def _hand_over(lookup: str | None, rejection: ScreenPopError | None, name: str) -> bool:
@@ -175,246 +207,39 @@ def _instance_name(demo: bool) -> str:
     return base + ("-demo" if demo else "")
 
 
-async def _run(
-    arguments: argparse.Namespace, server: InstanceServer | None, links: LinkOpenFilter
-) -> int:
-    crash_reporter.install(asyncio.get_running_loop())
-    profiles = demo_profiles(arguments.region) if arguments.demo else saved_profiles()
-    with profiles as source:
-        profile_name: str | None = None
-        geometry: QByteArray | None = None
-        while True:
-            connection = await source.connection(profile_name)
-            if connection is None:
-                return 0
-            outcome = await _run_window(connection, source, arguments, geometry, server, links)
-            arguments.lookup = None
-            if outcome.exit_code is not None:
-                return outcome.exit_code
-            profile_name, geometry = outcome.next_profile, outcome.geometry
+def wait_for_first_paint(widget: QWidget, timeout_ms: int = FIRST_PAINT_TIMEOUT_MS) -> None:
+    """Run Qt's event loop until ``widget``, shown, has painted for the first time.
 
-
-@dataclass(frozen=True)
-class WindowOutcome:
-    """The end of a window: the exit code of the app, or the profile to open next."""
-
-    exit_code: int | None = None
-    next_profile: str | None = None
-    geometry: QByteArray | None = None
-
-
-async def _run_window(
-    connection: Connection,
-    source: ProfileSource,
-    arguments: argparse.Namespace,
-    geometry: QByteArray | None,
-    server: InstanceServer | None,
-    links: LinkOpenFilter | None = None,
-) -> WindowOutcome:
-    store = connection.open_offline_store()
-    purging = asyncio.ensure_future(_purge_hourly(store))
-
-    notifier = RetryNotifier()
-    client = CustomersClient(
-        connection.profile.base_url, connection.api_key, on_retry=notifier.report
-    )
-    service = LookupService(client, store)
-    controller = LookupController(service)
-
-    window = MainWindow(
-        controller,
-        profile_name=connection.profile.name,
-        base_url=connection.profile.base_url,
-        default_region=connection.profile.default_region,
-        colour=connection.colour,
-        profiles=source.profile_marks(),
-        settings_enabled=not source.demo,
-        recent_limit=connection.profile.recent_limit,
-        privacy=PrivacyOptions(
-            mask_contacts=connection.profile.mask_contacts,
-            lock_minutes=connection.profile.lock_minutes,
-            clipboard_clear_seconds=connection.profile.clipboard_clear_seconds,
-        ),
-    )
-
-    notifier.retrying.connect(window.on_retry_notice)
-    window.show_store_warning(store.warning)
-    if connection.key_for_session_only:
-        window.show_key_notice()
-    if geometry is not None:
-        window.restoreGeometry(geometry)
-    try:
-        window.show()
-        _after_first_paint(window, client)
-        # Connected before any branch, so that the clean-up below always has them to undo.
-        if server is not None:
-            server.lookup_requested.connect(window.handle_screen_pop)
-            server.lookup_rejected.connect(window.show_rejected_screen_pop)
-            server.activation_requested.connect(window.bring_to_front)
-        if links is not None:
-            links.link_opened.connect(window.handle_screen_pop)
-
-        if arguments.screenshot:
-            code = await _take_screenshot(window, arguments.query, arguments.screenshot)
-            return WindowOutcome(exit_code=code)
-        if arguments.query:
-            window.search_bar.set_text(arguments.query)
-            window.search_bar.submit()
-        if arguments.lookup:
-            window.handle_screen_pop(arguments.lookup)
-        return await _until_done(window, source)
-    finally:
-        if links is not None:
-            links.link_opened.disconnect(window.handle_screen_pop)
-        if server is not None:
-            server.lookup_requested.disconnect(window.handle_screen_pop)
-            server.lookup_rejected.disconnect(window.show_rejected_screen_pop)
-            server.activation_requested.disconnect(window.bring_to_front)
-        window.hide()
-        purging.cancel()
-        await controller.aclose()
-        await service.aclose()
-        window.deleteLater()
-
-
-def _after_first_paint(window: MainWindow, client: CustomersClient) -> None:
-    """Load what the first look-up needs once the window is on screen, not before.
-
-    The client's connection pool, the email validator and the validators of the wire models
-    take tens of milliseconds to load, which the window need not wait for. With
-    VP_DESK_EXIT_AFTER_FIRST_PAINT=1 in the environment, print "first-paint SECONDS" and exit
-    0 instead: the start-up benchmarks time the frozen app and the source checkout to this
-    line. SECONDS is time.monotonic(), the system-wide CLOCK_MONOTONIC on Linux. The exit is
-    os._exit, so no clean-up runs.
+    A window that the system does not expose, such as one that starts minimized, may not
+    paint at all, so the wait ends after ``timeout_ms`` in any case.
     """
-    if os.environ.get("VP_DESK_EXIT_AFTER_FIRST_PAINT") == "1":
-        window.installEventFilter(_FirstPaintWatch(window, _report_first_paint))
-    else:
-        window.installEventFilter(_FirstPaintWatch(window, lambda: _warm_up(client)))
+    loop = QEventLoop()
+    watch = FirstPaintWatch(widget, loop.quit)
+    widget.installEventFilter(watch)
+    timeout = QTimer(loop)
+    timeout.setSingleShot(True)
+    timeout.timeout.connect(loop.quit)
+    timeout.start(timeout_ms)
+    loop.exec()
+
+    widget.removeEventFilter(watch)
+    watch.deleteLater()
 
 
-def _warm_up(client: CustomersClient) -> None:
-    # Each step runs in its own turn of the event loop, so that a key pressed meanwhile
-    # waits for one step at most, not for all of them.
-    steps: list[Callable[[], None]] = [client.prepare, load_email_rules, build_validators]
+class FirstPaintWatch(QObject):
+    """An event filter that calls ``then`` once its parent widget's first paint has ended."""
 
-    def run_next() -> None:
-        steps.pop(0)()
-        if steps:
-            QTimer.singleShot(0, run_next)
-
-    run_next()
-
-
-class _FirstPaintWatch(QObject):
-    """An event filter that calls ``then`` once its parent window's first paint has ended."""
-
-    def __init__(self, window: QObject, then: Callable[[], None]) -> None:
-        super().__init__(window)
+    def __init__(self, widget: QObject, then: Callable[[], None]) -> None:
+        super().__init__(widget)
         self._then = then
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
         if watched is self.parent() and event.type() == QEvent.Type.Paint:
             watched.removeEventFilter(self)
-            # The children paint after the window in the same pass, and a zero timer fires
+            # The children paint after the widget in the same pass, and a zero timer fires
             # once that pass and its flush to the backing store are done.
             QTimer.singleShot(0, self._then)
         return False
-
-
-def _report_first_paint() -> None:
-    print(f"first-paint {time.monotonic():.6f}", flush=True)
-    os._exit(0)
-
-
-SETTINGS_REQUEST = "\x00settings"
-"""Stands for a request of the Settings dialog; no profile name contains a NUL character."""
-
-
-async def _until_done(window: MainWindow, source: ProfileSource) -> WindowOutcome:
-    """Wait until the window closes or another profile is to be opened."""
-    while True:
-        requested = await _next_request(window)
-        if requested is None:
-            return WindowOutcome(exit_code=0)
-        if requested != SETTINGS_REQUEST:
-            return WindowOutcome(next_profile=requested, geometry=window.saveGeometry())
-
-        chosen = await source.edit_settings(window)
-        if chosen is not None:
-            return WindowOutcome(next_profile=chosen, geometry=window.saveGeometry())
-
-
-async def _next_request(window: MainWindow) -> str | None:
-    """Return the next profile the window requests, SETTINGS_REQUEST, or None when closed."""
-    request: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
-
-    def finish(value: str | None) -> None:
-        if not request.done():
-            request.set_result(value)
-
-    connections = [
-        window.closed.connect(lambda: finish(None)),
-        window.profile_requested.connect(finish),
-        window.settings_requested.connect(lambda: finish(SETTINGS_REQUEST)),
-    ]
-    try:
-        return await request
-    finally:
-        for connection in connections:
-            window.disconnect(connection)
-
-
-async def _purge_hourly(store: OfflineStore) -> None:
-    while True:
-        await asyncio.sleep(PURGE_INTERVAL_SECONDS)
-        store.purge()
-
-
-class SmokeFailedError(Exception):
-    """The smoke run could not show the customer and cart."""
-
-
-async def _take_screenshot(window: MainWindow, query: str, path: Path) -> int:
-    loop = asyncio.get_running_loop()
-    outcome: asyncio.Future[None] = loop.create_future()
-
-    def succeed(_customer_id: object) -> None:
-        if not outcome.done():
-            outcome.set_result(None)
-
-    def fail(text: str) -> None:
-        if not outcome.done():
-            outcome.set_exception(SmokeFailedError(text))
-
-    window.cart_shown.connect(succeed)
-    window.failure_shown.connect(fail)
-    # A list opens no customer by itself unless it has just one, so open the first.
-    window.controller.page_loaded.connect(window.select_first_customer)
-    window.search_bar.set_text(query)
-    if not window.search_bar.submit():
-        print(f"vp-desk: {window.search_bar.problem.text()}", file=sys.stderr)
-        return 1
-
-    try:
-        await asyncio.wait_for(outcome, SMOKE_TIMEOUT_SECONDS)
-    except SmokeFailedError as error:
-        print(f"vp-desk: {error}", file=sys.stderr)
-        return 1
-    except TimeoutError:
-        print(
-            f"vp-desk: the customer and cart were not shown within {SMOKE_TIMEOUT_SECONDS:.0f} s",
-            file=sys.stderr,
-        )
-        return 1
-
-    # Let Qt lay out and paint the new rows before grabbing the window.
-    await asyncio.sleep(0.2)
-    if not window.grab().save(str(path), "PNG"):
-        print(f"vp-desk: could not write the screenshot to {path}", file=sys.stderr)
-        return 1
-    print(f"vp-desk: saved {path}")
-    return 0
 
 
 if __name__ == "__main__":

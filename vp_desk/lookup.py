@@ -15,9 +15,10 @@ from vp_desk.api.errors import (
     RequestTimeoutError,
     ServerError,
 )
-from vp_desk.api.identifiers import QueryKind, SearchQuery
+from vp_desk.api.identifiers import SearchQuery
 from vp_desk.api.models import Cart, Customer, CustomerPage, Pagination
 from vp_desk.api.queries import CustomerListQuery
+from vp_desk.api.query_kinds import QueryKind
 from vp_desk.offline import CustomerSnapshot, OfflineStore, OfflineStoreError
 
 logger = logging.getLogger("vp_desk.lookup")

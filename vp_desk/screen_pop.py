@@ -6,9 +6,13 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
-from vp_desk.api.identifiers import InvalidQuery, QueryKind, parse_query
+from vp_desk.api.query_kinds import QueryKind
+
+if TYPE_CHECKING:
+    from vp_desk.api.identifiers import InvalidQuery
 
 MAX_REQUEST_LENGTH = 1000
 """Maximum length of a link or ``--lookup`` text, in code points, before anything is removed."""
@@ -60,6 +64,10 @@ class ScreenPopReason(StrEnum):
     REPEATED_PARAMETER = "repeated_parameter"
     TOO_MANY_PARAMETERS = "too_many_parameters"
     INVALID_QUERY = "invalid_query"
+
+
+FORWARDED_REJECTIONS = frozenset({ScreenPopReason.TOO_LONG, ScreenPopReason.CONTROL_CHARACTER})
+"""The reasons a second start rejects its request for before it connects to the window."""
 
 
 class ScreenPopError(ValueError):
@@ -244,6 +252,10 @@ def _read_phone_plus_signs(value: str) -> str:
 
 
 def _validate_search(request: LookupRequest, default_region: str) -> None:
+    # The app checks a request before its window paints, and this import loads the phone
+    # metadata. Only a request that is searched needs it.
+    from vp_desk.api.identifiers import InvalidQuery, parse_query
+
     try:
         parse_query(request.search_text, default_region)
     except InvalidQuery as error:

@@ -105,7 +105,7 @@ def open_window(qtbot: QtBot, qt_loop: qasync.QEventLoop) -> Iterator[WindowFact
         )
         controller = LookupController(LookupService(client))
         controllers.append(controller)
-        window = MainWindow(
+        window = MainWindow.for_profile(
             controller,
             profile_name="Benchmark store",
             base_url=running.base_url,

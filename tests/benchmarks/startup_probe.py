@@ -1,29 +1,29 @@
-"""Start a window in this process, print when its first paint has ended, and exit.
+"""Start a window in this process, print when it has painted, and exit.
 
 test_startup.py runs this file with ``sys.executable`` under the offscreen platform, in one
 of five modes:
 
 - ``bare``: an empty PySide6 QMainWindow of the app window's size, with ``app.exec()``;
-- ``stack``: the same window, shown after importing the libraries that vp-desk loads before
-  its first paint, as the floor of any start that imports them first;
-- ``widgets``: vp-desk's ``MainWindow`` with its libraries (pydantic, httpx, phonenumbers and
-  the others of LIBRARIES) and every vp-desk module outside its widgets replaced by stubs,
-  and the package's ``__init__`` by an empty package. It shows what the window itself
-  costs, close to the least that a start which paints before loading its libraries could
-  take. Its widget modules still import what they import from the standard library,
-  asyncio included;
+- ``stack``: the same window, shown after importing the libraries that vp-desk needs for
+  its search bar and lists, as the floor of a window that needs them;
+- ``widgets``: vp-desk's ``MainWindow`` with a profile open in it, its libraries (pydantic,
+  httpx, phonenumbers and the others of LIBRARIES) and every vp-desk module outside its
+  widgets replaced by stubs. It shows what the window and its widgets cost without the
+  libraries. Its widget modules still
+  import what they import from the standard library, asyncio included;
 - ``window``: ``vp_desk.app.main([])``, the start on a saved connection profile. The parent
   writes the settings file under XDG_CONFIG_HOME, and the API key to a JSON file that
-  replaces the operating system's keyring; VP_DESK_BENCH_KEYRING names that file;
+  replaces the operating system's keyring, through file_keyring.py;
 - ``demo``: ``vp_desk.app.main(["--demo"])``, which seeds 10,000 demo customers and starts
-  the sandbox before it shows the window.
+  the sandbox once its window has painted.
 
 The probe prints one line per phase: the phase and ``time.monotonic()``, which on Linux reads
 the system-wide CLOCK_MONOTONIC that the parent reads too. The phases are "started" at the
 probe's first statement, "imported" once the modules of the mode are imported, and "painted"
 once the main window's first paint has ended. The app modes print "first-paint" in place of
-"painted", through VP_DESK_EXIT_AFTER_FIRST_PAINT=1 of vp_desk.app. Then the process leaves
-with ``os._exit(0)``, so no clean-up is timed.
+"painted", and then "ready" once the profile's search bar and lists have painted, through
+VP_DESK_REPORT_START=1 of vp_desk.app. Then the process leaves with ``os._exit(0)``, so no
+clean-up is timed.
 """
 
 from __future__ import annotations
@@ -34,16 +34,13 @@ import time
 STARTED = time.monotonic()
 
 import importlib.machinery  # noqa: E402
-import json  # noqa: E402
 import os  # noqa: E402
 import types  # noqa: E402
-from pathlib import Path  # noqa: E402
 
 from PySide6.QtCore import QEvent, QObject, QTimer  # noqa: E402
 from PySide6.QtGui import QPaintEvent  # noqa: E402
 from PySide6.QtWidgets import QApplication, QMainWindow  # noqa: E402
 
-KEYRING_VARIABLE = "VP_DESK_BENCH_KEYRING"
 PROFILE_NAME = "Benchmark"
 WINDOW_SIZE = (1280, 760)
 """The size that MainWindow gives itself, so that both windows paint as many pixels."""
@@ -202,15 +199,19 @@ class FirstPaintWatch(QObject):
 def run_widgets() -> int:
     """Show vp-desk's MainWindow with its libraries and its modules outside widgets stubbed."""
     sys.meta_path.insert(0, StubFinder())
-    # The package's __init__ reads the installed version with importlib.metadata, about 50 ms
-    # of imports. An empty package in its place lets the widget modules import as usual.
-    package = types.ModuleType("vp_desk")
-    package.__path__ = [str(Path(__file__).parents[2] / "vp_desk")]
-    sys.modules["vp_desk"] = package
     from vp_desk.ui.main_window import MainWindow
 
-    # Any other library, or a vp-desk module that is not stubbed, would make the figure
-    # larger than the window's own cost.
+    report("imported", time.monotonic())
+    app = QApplication(sys.argv[:1])
+    window = MainWindow.for_profile(
+        Stub(),  # type: ignore[arg-type]
+        profile_name=PROFILE_NAME,
+        base_url="http://127.0.0.1:8765",
+        default_region="GB",
+    )
+    # The window imports its widget modules as it opens the profile, after the "imported"
+    # phase. Any other library, or a vp-desk module that is not stubbed, would make the
+    # figure larger than the window's own cost.
     loaded = sorted(
         {
             name.partition(".")[0]
@@ -233,63 +234,23 @@ def run_widgets() -> int:
         )
         return 1
 
-    report("imported", time.monotonic())
-    app = QApplication(sys.argv[:1])
-    window = MainWindow(
-        Stub(),  # type: ignore[arg-type]
-        profile_name=PROFILE_NAME,
-        base_url="http://127.0.0.1:8765",
-        default_region="GB",
-    )
     window.installEventFilter(FirstPaintWatch(window))
     window.show()
     return app.exec()
 
 
 def run_app(arguments: list[str]) -> int:
-    """Run vp_desk.app.main with ``arguments`` until its window's first paint has ended."""
-    import keyring
-    import keyring.backend
-    import keyring.errors
+    """Run vp_desk.app.main with ``arguments`` until its search bar and lists have painted.
 
+    The app prints "first-paint SECONDS" when its window has painted, and "ready SECONDS"
+    when the profile's search bar and lists have, then leaves with os._exit(0). keyring
+    loads the probe's FileKeyring from PYTHON_KEYRING_BACKEND, which the parent sets, when
+    the app first reads a key.
+    """
     import vp_desk.app
 
     report("imported", time.monotonic())
-
-    class FileKeyring(keyring.backend.KeyringBackend):
-        """Passwords in a JSON file that outlives the probe, as a real keyring's entries do.
-
-        The file maps "service/user name" to the password.
-        """
-
-        priority = 1
-
-        def __init__(self, path: Path) -> None:
-            super().__init__()  # type: ignore[no-untyped-call]
-            self._path = path
-
-        def _entries(self) -> dict[str, str]:
-            entries: dict[str, str] = json.loads(self._path.read_text(encoding="utf-8"))
-            return entries
-
-        def get_password(self, service: str, username: str) -> str | None:
-            return self._entries().get(f"{service}/{username}")
-
-        def set_password(self, service: str, username: str, password: str) -> None:
-            entries = self._entries()
-            entries[f"{service}/{username}"] = password
-            self._path.write_text(json.dumps(entries), encoding="utf-8")
-
-        def delete_password(self, service: str, username: str) -> None:
-            entries = self._entries()
-            if entries.pop(f"{service}/{username}", None) is None:
-                raise keyring.errors.PasswordDeleteError(username)
-            self._path.write_text(json.dumps(entries), encoding="utf-8")
-
-    keyring.set_keyring(FileKeyring(Path(os.environ[KEYRING_VARIABLE])))
-    # The app's own hook prints "first-paint SECONDS" after the same zero timer as finish(),
-    # and in place of the work that the app defers until its window is on screen.
-    os.environ["VP_DESK_EXIT_AFTER_FIRST_PAINT"] = "1"
+    os.environ[vp_desk.app.START_REPORT_VARIABLE] = "1"
     return vp_desk.app.main(arguments)
 
 

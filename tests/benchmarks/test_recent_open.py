@@ -45,7 +45,7 @@ def test_open_recent_customer_under_target(
         store.save(customer, dataset.cart_of(customer.id))
     # The background refresh goes to a closed port and fails after the timing ends.
     client = CustomersClient("http://127.0.0.1:9", dataset.stores[0].api_key)
-    window = MainWindow(
+    window = MainWindow.for_profile(
         LookupController(LookupService(client, store)),
         profile_name="Benchmark shop",
         base_url="http://127.0.0.1:9",

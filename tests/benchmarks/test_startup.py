@@ -3,7 +3,8 @@
 Each start is a new process of ``sys.executable`` running startup_probe.py under the offscreen
 platform. The time runs from just before Popen to the probe's time.monotonic() reading at the
 end of the window's first paint, so it includes the interpreter's start, every import, the
-QApplication, the window and its first paint.
+QApplication, the window and its first paint. vp-desk paints its window before it loads its
+libraries, so its starts are also timed to "ready": its search bar and lists painted.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from tests.benchmarks.harness import SandboxProcess
-from tests.benchmarks.stats import BenchmarkReport, alternate, summarize
+from tests.benchmarks.stats import BenchmarkReport, Summary, alternate, summarize
 from vp_desk.config import Profile, Settings, save_settings, settings_path
 from vp_desk.credentials import KEYRING_SERVICE
 
@@ -36,6 +37,7 @@ DEMO_ROUNDS = 7
 UNCACHED_ROUNDS = 5
 MAX_RATIO = 1.3
 PROFILE_NAME = "Benchmark"
+APP_MODES = ("window", "demo")
 
 # The probe must see neither these variables of the test run nor the agent's own files.
 _DROPPED_VARIABLES = ("PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX", "QT_DEBUG_PLUGINS")
@@ -48,6 +50,8 @@ class Start:
     started_ms: float
     imported_ms: float
     painted_ms: float
+    ready_ms: float | None = None
+    """For the app modes: when the profile's search bar and lists had painted."""
 
 
 def run_probe(mode: str, environment: dict[str, str]) -> Start:
@@ -67,11 +71,14 @@ def run_probe(mode: str, environment: dict[str, str]) -> Start:
     output = f"{result.stdout[-1000:]}\n{result.stderr[-2000:]}"
     assert result.returncode == 0, f"the {mode} probe exited with {result.returncode}:\n{output}"
     assert "painted" in phases, f"the {mode} probe exited before its first paint:\n{output}"
+    if mode in APP_MODES:
+        assert "ready" in phases, f"the {mode} probe exited before it was ready:\n{output}"
 
     def since_popen(phase: str) -> float:
         return (float(phases[phase]) - before) * 1000
 
-    return Start(since_popen("started"), since_popen("imported"), since_popen("painted"))
+    ready = since_popen("ready") if "ready" in phases else None
+    return Start(since_popen("started"), since_popen("imported"), since_popen("painted"), ready)
 
 
 def measure_starts(
@@ -91,20 +98,30 @@ def phase_note(mode: str, starts: list[Start]) -> str:
     started = statistics.median(start.started_ms for start in starts)
     imported = statistics.median(start.imported_ms - start.started_ms for start in starts)
     painted = statistics.median(start.painted_ms - start.imported_ms for start in starts)
-    return (
+    note = (
         f"{mode} phases, medians: interpreter {started:.0f} ms, imports {imported:.0f} ms, "
         f"QApplication, window and first paint {painted:.0f} ms"
     )
+    if mode in APP_MODES:
+        ready = statistics.median(ready_ms(start) - start.painted_ms for start in starts)
+        note += f", then libraries, profile and its widgets until ready {ready:.0f} ms"
+    return note
 
 
-def heaviest_imports(environment: dict[str, str], limit: int = 8) -> list[str]:
-    """Return the slowest imports of ``vp_desk.app``, each with its slowest own imports.
+def ready_ms(start: Start) -> float:
+    """Return when an app mode's start was ready; run_probe made sure that it was."""
+    assert start.ready_ms is not None
+    return start.ready_ms
+
+
+def heaviest_imports(module: str, environment: dict[str, str], limit: int = 8) -> list[str]:
+    """Return the slowest imports of ``module``, each with its slowest own imports.
 
     The times come from one ``-X importtime`` run in a fresh process and are cumulative: a
     module's time includes the modules that it was the first to import.
     """
     result = subprocess.run(
-        [sys.executable, "-X", "importtime", "-c", "import vp_desk.app"],
+        [sys.executable, "-X", "importtime", "-c", f"import {module}"],
         env=environment,
         capture_output=True,
         text=True,
@@ -175,6 +192,8 @@ def probe_environment(
         QT_QPA_PLATFORM="offscreen",
         PYTHONPYCACHEPREFIX=str(cache),
         VP_DESK_BENCH_KEYRING=str(keyring_file),
+        # keyring imports this module from the probe's folder, the first entry of sys.path.
+        PYTHON_KEYRING_BACKEND="file_keyring.FileKeyring",
     )
     return environment
 
@@ -191,43 +210,66 @@ def test_window_start_against_bare_qt(
     bare = summarize(
         "reference: bare PySide6 QMainWindow", [start.painted_ms for start in starts["bare"]]
     )
+    ratio = window.median / bare.median
+    met = ratio <= MAX_RATIO
+    report.add(
+        "Process start to first painted main window",
+        [window, bare],
+        unit="ms",
+        result=f"ratio of medians: {ratio:.2f}",
+        target=f"at most {MAX_RATIO} times the reference",
+        met=met,
+        notes=[
+            phase_note("window", starts["window"]),
+            phase_note("bare", starts["bare"]),
+            "slowest imports before the first paint, of vp_desk.app, in ms, cumulative "
+            "(-X importtime): " + "; ".join(heaviest_imports("vp_desk.app", probe_environment)),
+        ],
+    )
+    report_ready(starts, bare, probe_environment, report)
+    assert met, (
+        f"MISSED: vp-desk takes {window.median:.0f} ms to its first paint, {ratio:.2f} times "
+        f"the {bare.median:.0f} ms of a bare PySide6 window; the target is {MAX_RATIO} times"
+    )
+
+
+def report_ready(
+    starts: dict[str, list[Start]],
+    bare: Summary,
+    environment: dict[str, str],
+    report: BenchmarkReport,
+) -> None:
+    """Add when the search bar and lists had painted, beside the floors of such a window."""
+    ready = summarize(
+        "vp-desk on a saved profile, running sandbox",
+        [ready_ms(start) for start in starts["window"]],
+    )
     stack = summarize(
         "floor: bare window after vp-desk's libraries",
         [start.painted_ms for start in starts["stack"]],
     )
     widgets = summarize(
-        "floor: vp-desk's window, its libraries stubbed",
+        "floor: vp-desk's window and widgets, libraries stubbed",
         [start.painted_ms for start in starts["widgets"]],
     )
-    ratio = window.median / bare.median
-    met = ratio <= MAX_RATIO
     report.add(
-        "Process start to first painted main window",
-        [window, bare, stack, widgets],
+        "Process start to search bar and lists painted",
+        [ready, bare, stack, widgets],
         unit="ms",
         result=(
-            f"ratio of medians: {ratio:.2f}. The bare window after the libraries took "
-            f"{stack.median / bare.median:.2f} times the reference, and vp-desk "
-            f"{window.median / stack.median:.2f} times that. vp-desk's window with its "
-            f"libraries stubbed took {widgets.median / bare.median:.2f} times the reference"
+            f"ratio of medians: {ready.median / bare.median:.2f} times the bare window. The "
+            f"bare window after the libraries took {stack.median / bare.median:.2f} times it, "
+            f"and vp-desk {ready.median / stack.median:.2f} times that. vp-desk's window and "
+            f"widgets with the libraries stubbed took {widgets.median / bare.median:.2f} times it"
         ),
-        target=f"at most {MAX_RATIO} times the reference",
-        met=met,
+        target="none; shows what the agent waits for before a search",
+        met=None,
         notes=[
-            phase_note("window", starts["window"]),
             phase_note("stack", starts["stack"]),
             phase_note("widgets", starts["widgets"]),
-            phase_note("bare", starts["bare"]),
-            "slowest imports of vp_desk.app in ms, cumulative (-X importtime): "
-            + "; ".join(heaviest_imports(probe_environment)),
+            "slowest imports after the first paint, of vp_desk.session, in ms, cumulative "
+            "(-X importtime): " + "; ".join(heaviest_imports("vp_desk.session", environment)),
         ],
-    )
-    assert met, (
-        f"MISSED: vp-desk takes {window.median:.0f} ms to its first paint, {ratio:.2f} times "
-        f"the {bare.median:.0f} ms of a bare PySide6 window; the target is {MAX_RATIO} times. "
-        f"Importing its libraries alone takes the bare window to {stack.median:.0f} ms, and "
-        f"vp-desk's window with its libraries and other modules stubbed paints after "
-        f"{widgets.median:.0f} ms"
     )
 
 
@@ -235,17 +277,23 @@ def test_demo_start(probe_environment: dict[str, str], report: BenchmarkReport) 
     starts = measure_starts(["bare", "demo"], probe_environment, DEMO_ROUNDS)
 
     demo = summarize(
-        "vp-desk --demo: seeds 10,000 customers, starts sandbox",
-        [start.painted_ms for start in starts["demo"]],
+        "vp-desk --demo, to first paint", [start.painted_ms for start in starts["demo"]]
+    )
+    ready = summarize(
+        "vp-desk --demo, to search bar and lists: seeds 10,000 customers, starts sandbox",
+        [ready_ms(start) for start in starts["demo"]],
     )
     bare = summarize(
         "reference: bare PySide6 QMainWindow", [start.painted_ms for start in starts["bare"]]
     )
     report.add(
         "Process start to first painted main window, demo mode",
-        [demo, bare],
+        [demo, ready, bare],
         unit="ms",
-        result=f"ratio of medians: {demo.median / bare.median:.2f}",
+        result=(
+            f"ratio of medians: {demo.median / bare.median:.2f} to the first paint, "
+            f"{ready.median / bare.median:.2f} to the search bar and lists"
+        ),
         target="none; the 1.3 times target applies to the start on a saved profile",
         met=None,
         notes=[phase_note("demo", starts["demo"])],
@@ -267,8 +315,12 @@ def test_start_without_bytecode_cache(
     starts = measure_starts(["bare", "window"], environment, UNCACHED_ROUNDS)
 
     window = summarize(
-        "vp-desk on a saved profile, no bytecode",
+        "vp-desk on a saved profile, no bytecode, to first paint",
         [start.painted_ms for start in starts["window"]],
+    )
+    ready = summarize(
+        "vp-desk on a saved profile, no bytecode, to search bar and lists",
+        [ready_ms(start) for start in starts["window"]],
     )
     bare = summarize(
         "reference: bare PySide6 QMainWindow, no bytecode",
@@ -276,9 +328,12 @@ def test_start_without_bytecode_cache(
     )
     report.add(
         "Process start to first painted main window, without bytecode cache",
-        [window, bare],
+        [window, ready, bare],
         unit="ms",
-        result=f"ratio of medians: {window.median / bare.median:.2f}",
+        result=(
+            f"ratio of medians: {window.median / bare.median:.2f} to the first paint, "
+            f"{ready.median / bare.median:.2f} to the search bar and lists"
+        ),
         target="none; shows what compiling every module at start costs",
         met=None,
         notes=[phase_note("window", starts["window"])],

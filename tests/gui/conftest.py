@@ -18,7 +18,8 @@ from vp_desk.lookup import LookupService
 from vp_desk.sandbox.data import Dataset, Store
 from vp_desk.sandbox.server import SandboxServer
 from vp_desk.ui.controller import LookupController
-from vp_desk.ui.main_window import MainWindow, PrivacyOptions
+from vp_desk.ui.main_window import MainWindow
+from vp_desk.ui.privacy import PrivacyOptions
 
 UNGUARDED = PrivacyOptions(mask_contacts=False, lock_minutes=0, clipboard_clear_seconds=0)
 """Privacy settings for tests that read contact details: no masking, no cover, no clearing."""
@@ -74,7 +75,7 @@ def make_window(qtbot: QtBot) -> Iterator[WindowFactory]:
     def build(base_url: str, api_key: str) -> MainWindow:
         controller = LookupController(LookupService(CustomersClient(base_url, api_key)))
         controllers.append(controller)
-        window = MainWindow(
+        window = MainWindow.for_profile(
             controller,
             profile_name="Test store",
             base_url=base_url,

@@ -7,7 +7,7 @@ from PySide6.QtWidgets import QMainWindow
 from pytestqt.qtbot import QtBot
 
 from tests.gui.helpers import WAIT_MS
-from vp_desk.app import _after_first_paint
+from vp_desk.session import _after_first_paint
 
 
 class PaintCountingWindow(QMainWindow):

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import sys
+
+import pytest
 from PySide6.QtCore import QUrl
 from PySide6.QtGui import QFileOpenEvent
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
+from vp_desk.app import _link_filter
 from vp_desk.ui.link_events import LinkOpenFilter
 
 
@@ -30,3 +34,20 @@ def test_other_files_are_left_alone(qtbot: QtBot, qapp: QApplication) -> None:
             QApplication.sendEvent(qapp, QFileOpenEvent(QUrl.fromLocalFile("notes.txt")))
     finally:
         qapp.removeEventFilter(links)
+
+
+@pytest.mark.parametrize(("platform", "filtered"), [("darwin", True), ("linux", False)])
+def test_app_filters_links_on_macos_only(
+    qtbot: QtBot, qapp: QApplication, monkeypatch: pytest.MonkeyPatch, platform: str, filtered: bool
+) -> None:
+    monkeypatch.setattr(sys, "platform", platform)
+
+    links = _link_filter(qapp)
+    try:
+        assert (links is not None) == filtered
+        if links is not None:
+            with qtbot.waitSignal(links.link_opened, timeout=1000):
+                QApplication.sendEvent(qapp, QFileOpenEvent(QUrl("vpdesk://lookup?id=1")))
+    finally:
+        if links is not None:
+            qapp.removeEventFilter(links)

@@ -16,7 +16,8 @@ from vp_desk.api.errors import (
     ServerError,
     UnauthorizedError,
 )
-from vp_desk.api.identifiers import InvalidQuery, InvalidReason, QueryKind, SearchQuery
+from vp_desk.api.identifiers import InvalidQuery, InvalidReason, SearchQuery
+from vp_desk.api.query_kinds import QueryKind
 from vp_desk.api.retry import RetryNotice, RetryReason
 from vp_desk.ui.messages import error_message, invalid_query_message, retry_message
 

@@ -45,7 +45,7 @@ def offline_window(
     store = OfflineStore.open("Coffee shop", folder=tmp_path)
     client = CustomersClient(flaky_server.base_url, flaky_dataset.stores[0].api_key)
     controller = LookupController(LookupService(client, store), probe_delays=(0.2,))
-    window = MainWindow(
+    window = MainWindow.for_profile(
         controller, profile_name="Coffee shop", base_url=flaky_server.base_url, default_region="GB"
     )
     qtbot.addWidget(window)

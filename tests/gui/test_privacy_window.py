@@ -19,7 +19,8 @@ from vp_desk.sandbox.data import Store
 from vp_desk.sandbox.server import SandboxServer
 from vp_desk.ui.controller import LookupController
 from vp_desk.ui.customer_table import CustomerColumn
-from vp_desk.ui.main_window import MainWindow, PrivacyOptions
+from vp_desk.ui.main_window import MainWindow
+from vp_desk.ui.privacy import PrivacyOptions
 
 
 @pytest.fixture
@@ -29,7 +30,7 @@ def guarded_window(
     controller = LookupController(
         LookupService(CustomersClient(sandbox_server.base_url, store.api_key))
     )
-    window = MainWindow(
+    window = MainWindow.for_profile(
         controller,
         profile_name="Test store",
         base_url=sandbox_server.base_url,

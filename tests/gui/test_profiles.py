@@ -14,12 +14,12 @@ from pytestqt.qtbot import QtBot
 
 from tests.gui.helpers import WAIT_MS
 from tests.keyrings import MemoryKeyring
-from vp_desk.app import SETTINGS_REQUEST, _next_request
 from vp_desk.config import Profile, Settings, save_settings
 from vp_desk.credentials import KeyringCredentials
 from vp_desk.offline import OfflineStore
 from vp_desk.sandbox.data import Store
 from vp_desk.sandbox.server import SandboxServer
+from vp_desk.session import SETTINGS_REQUEST, _next_request
 from vp_desk.ui.connection_dialog import ConnectionDialog
 from vp_desk.ui.controller import LookupController
 from vp_desk.ui.main_window import MainWindow
@@ -34,7 +34,7 @@ def two_profile_window(
     qtbot: QtBot, window: MainWindow, sandbox_server: SandboxServer, store: Store
 ) -> MainWindow:
     controller: LookupController = window.controller
-    other = MainWindow(
+    other = MainWindow.for_profile(
         controller,
         profile_name="Coffee shop",
         base_url=sandbox_server.base_url,
@@ -84,7 +84,7 @@ def test_window_requests_end_the_wait(qtbot: QtBot, two_profile_window: MainWind
 
 
 def test_demo_disables_settings(qtbot: QtBot, window: MainWindow) -> None:
-    demo = MainWindow(
+    demo = MainWindow.for_profile(
         window.controller,
         profile_name="Demo",
         base_url="http://127.0.0.1:9",
@@ -206,3 +206,21 @@ def test_first_run_without_keyring_asks_before_session_key(
     else:
         assert connection is None
     assert "sk_test_first_run" not in path.read_text(encoding="utf-8")
+
+
+def test_first_run_dialog_opens_over_window(qtbot: QtBot, tmp_path: Path) -> None:
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.show()
+
+    waiting = asyncio.ensure_future(
+        SavedProfiles(tmp_path / "settings.json").connection(None, window)
+    )
+    qtbot.waitUntil(lambda: visible_widget(ConnectionDialog) is not None, timeout=WAIT_MS)
+    dialog = visible_widget(ConnectionDialog)
+    assert dialog is not None
+    assert dialog.parentWidget() is window
+    dialog.reject()
+    qtbot.waitUntil(waiting.done, timeout=WAIT_MS)
+
+    assert waiting.result() is None

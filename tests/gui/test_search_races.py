@@ -42,7 +42,7 @@ def race_window(
 ) -> Iterator[MainWindow]:
     client = CustomersClient(slow_server.base_url, sandbox_dataset.stores[0].api_key)
     controller = LookupController(LookupService(client))
-    window = MainWindow(
+    window = MainWindow.for_profile(
         controller, profile_name="Test", base_url=slow_server.base_url, default_region="GB"
     )
     qtbot.addWidget(window)

@@ -14,9 +14,9 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from tests.gui.helpers import WAIT_MS
-from vp_desk.app import _run_window
 from vp_desk.sandbox.data import Dataset
 from vp_desk.sandbox.server import SandboxServer
+from vp_desk.session import _run_window
 from vp_desk.ui.main_window import MainWindow
 from vp_desk.ui.profile_sources import DemoProfiles
 
@@ -48,7 +48,7 @@ def test_close_during_requests_stops_within_limit(
     connection = asyncio.ensure_future(source.connection(None))
     qtbot.waitUntil(connection.done, timeout=WAIT_MS)
     running = asyncio.ensure_future(
-        _run_window(connection.result(), source, arguments, None, None)  # type: ignore[arg-type]
+        _run_window(connection.result(), source, arguments, MainWindow(), None)
     )
     qtbot.waitUntil(lambda: find_window() is not None, timeout=WAIT_MS)
     window = find_window()

@@ -25,11 +25,15 @@ def imported_modules(path: Path) -> set[str]:
     return names
 
 
+COMPOSITION_ROOT = {"app.py", "session.py"}
+"""The entry point and the session it starts, which wire the window to the core."""
+
+
 def core_files() -> list[Path]:
     return [
         path
         for path in sorted(PACKAGE.rglob("*.py"))
-        if "ui" not in path.relative_to(PACKAGE).parts and path.name != "app.py"
+        if "ui" not in path.relative_to(PACKAGE).parts and path.name not in COMPOSITION_ROOT
     ]
 
 

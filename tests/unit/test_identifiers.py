@@ -8,12 +8,12 @@ from vp_desk.api.identifiers import (
     MAX_TEXT_LENGTH,
     InvalidQuery,
     InvalidReason,
-    QueryKind,
     SearchQuery,
     default_region_from_locale,
     format_phone,
     parse_query,
 )
+from vp_desk.api.query_kinds import QueryKind
 
 ID = QueryKind.CUSTOMER_ID
 PHONE = QueryKind.PHONE

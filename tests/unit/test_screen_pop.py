@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from vp_desk.api.identifiers import InvalidReason, QueryKind, parse_query
+from vp_desk.api.identifiers import InvalidReason, parse_query
+from vp_desk.api.query_kinds import QueryKind
 from vp_desk.screen_pop import (
     MAX_REQUEST_LENGTH,
     LookupRequest,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -24,16 +25,59 @@ def run_fresh(code: str) -> str:
     return result.stdout.strip()
 
 
-def test_app_import_skips_email_validator() -> None:
+LIBRARIES = (
+    "asyncio",
+    "cryptography",
+    "email_validator",
+    "httpx",
+    "keyring",
+    "phonenumbers",
+    "pydantic",
+    "qasync",
+    "sqlite3",
+)
+"""What the start loads only once its window has painted."""
+
+
+def test_app_import_loads_no_library() -> None:
     output = run_fresh(
-        """
+        f"""
         import sys
         import vp_desk.app
-        print("email_validator" in sys.modules)
+        print([name for name in {LIBRARIES!r} if name in sys.modules])
         """
     )
 
-    assert output == "False"
+    assert output == "[]"
+
+
+def test_window_paints_before_libraries_load(tmp_path: Path) -> None:
+    # The first paint ends the start here, before the session that reads the profile.
+    tmp_path.chmod(0o700)
+    output = run_fresh(
+        f"""
+        import os
+        import sys
+
+        # The single-instance socket goes to the private runtime folder, and is left there.
+        os.environ.pop("VP_DESK_INSTANCE_NAME", None)
+        os.environ.update(QT_QPA_PLATFORM="offscreen", XDG_RUNTIME_DIR={str(tmp_path)!r})
+        import vp_desk.app
+
+        wait = vp_desk.app.wait_for_first_paint
+
+        def wait_then_report(widget, *arguments):
+            wait(widget, *arguments)
+            loaded = [name for name in {LIBRARIES!r} if name in sys.modules]
+            print(type(widget).__name__, widget.isVisible(), loaded, flush=True)
+            os._exit(0)
+
+        vp_desk.app.wait_for_first_paint = wait_then_report
+        vp_desk.app.main([])
+        """
+    )
+
+    assert output == "MainWindow True []"
 
 
 def test_email_rules_load_on_request() -> None:
@@ -104,7 +148,7 @@ def test_warm_up_after_first_paint() -> None:
 
         from vp_desk.api import models
         from vp_desk.api.client import CustomersClient
-        from vp_desk.app import _after_first_paint
+        from vp_desk.session import _after_first_paint
 
         def loaded():
             return [
@@ -144,7 +188,7 @@ def test_warm_up_steps_take_separate_turns() -> None:
         from PySide6.QtWidgets import QApplication, QMainWindow
 
         from vp_desk.api.client import CustomersClient
-        from vp_desk.app import _after_first_paint
+        from vp_desk.session import _after_first_paint
 
         app = QApplication([])
         window = QMainWindow()

@@ -12,20 +12,13 @@ from enum import StrEnum
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumber, PhoneNumberFormat, ValidationResult
 
+from vp_desk.api.query_kinds import QueryKind
+
 MAX_TEXT_LENGTH = 200
 """Maximum length of a free-text search, in code points after whitespace is collapsed."""
 
 FALLBACK_REGION = "US"
 """The phone region used when the locale names no region that phonenumbers supports."""
-
-
-class QueryKind(StrEnum):
-    """The reading of a search text, which decides the endpoint that serves it."""
-
-    CUSTOMER_ID = "id"
-    PHONE = "phone"
-    EMAIL = "email"
-    TEXT = "text"
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,9 +11,10 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from vp_desk.api.errors import ApiError
-from vp_desk.api.identifiers import QueryKind, SearchQuery
+from vp_desk.api.identifiers import SearchQuery
 from vp_desk.api.models import Customer, CustomerSortField, SortOrder
 from vp_desk.api.queries import CustomerListQuery
+from vp_desk.api.query_kinds import QueryKind
 from vp_desk.api.retry import RetryNotice
 from vp_desk.lookup import Freshness, LookupService, NotSavedError, is_outage
 from vp_desk.ui.crash_dialog import crash_reporter

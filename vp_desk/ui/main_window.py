@@ -3,65 +3,33 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from datetime import datetime
-from uuid import UUID
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import (
-    QCoreApplication,
-    QEvent,
-    QItemSelectionModel,
-    QModelIndex,
-    Qt,
-    QTimer,
-    QUrl,
-    Signal,
-)
-from PySide6.QtGui import (
-    QAction,
-    QCloseEvent,
-    QDesktopServices,
-    QKeySequence,
-    QShortcut,
-    QShowEvent,
-)
-from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QFrame,
-    QHeaderView,
-    QLabel,
-    QMainWindow,
-    QSplitter,
-    QTableView,
-    QTabWidget,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6 import QtCore, QtGui, QtWidgets
+from PySide6.QtCore import QCoreApplication, QEvent, Signal
+from PySide6.QtWidgets import QLabel, QMainWindow
 
-from vp_desk.api.identifiers import SearchQuery, parse_query
-from vp_desk.api.models import Cart, Customer, CustomerPage, Pagination, SortOrder
-from vp_desk.api.retry import RetryNotice
-from vp_desk.logs import log_folder
-from vp_desk.offline import CustomerSnapshot, StoreWarning
-from vp_desk.screen_pop import ScreenPopError, ScreenPopReason, parse_screen_pop
-from vp_desk.ui.cart_panel import CartPanel
-from vp_desk.ui.controller import LookupController
-from vp_desk.ui.customer_table import (
-    RAW_VALUE_ROLE,
-    SORT_FIELDS,
-    CustomerColumn,
-    CustomerTableModel,
-)
-from vp_desk.ui.detail_panel import CustomerDetailPanel
-from vp_desk.ui.filter_bar import FilterBar
-from vp_desk.ui.formatting import format_clock_time
 from vp_desk.ui.layout_fence import LayoutFence
-from vp_desk.ui.messages import retry_message, screen_pop_message, store_warning_message
-from vp_desk.ui.pagination_bar import PaginationBar
-from vp_desk.ui.privacy import ClipboardGuard, IdleLock, PrivacyCover, PrivacyGuard
-from vp_desk.ui.recent_panel import RecentPanel
-from vp_desk.ui.search_bar import SearchBar
-from vp_desk.ui.settings_dialog import colour_icon
+
+# The app shows this window before it loads pydantic, httpx or the phone metadata, so the
+# modules that load those are imported in the methods that use them, all of which run once a
+# profile is open. Qt's classes are reached through their modules, because PySide6 builds
+# each class when its name is first read: the Qt namespace alone takes about 15 ms.
+if TYPE_CHECKING:
+    from datetime import datetime
+    from uuid import UUID
+
+    from PySide6.QtCore import QModelIndex, Qt
+    from PySide6.QtGui import QAction, QCloseEvent, QShowEvent
+    from PySide6.QtWidgets import QTableView, QWidget
+
+    from vp_desk.api.identifiers import SearchQuery
+    from vp_desk.api.models import Cart, Customer, CustomerPage, Pagination
+    from vp_desk.api.retry import RetryNotice
+    from vp_desk.offline import CustomerSnapshot, StoreWarning
+    from vp_desk.screen_pop import ScreenPopError, ScreenPopReason
+    from vp_desk.ui.controller import LookupController
+    from vp_desk.ui.privacy import PrivacyOptions
 
 logger = logging.getLogger("vp_desk.ui")
 
@@ -80,15 +48,6 @@ QLabel#badge { border-radius: 7px; padding: 0 6px; }
 QLabel#badge[verified="true"] { background: #e6f4ea; color: #137333; }
 QLabel#badge[verified="false"] { background: #fef7e0; color: #8a4b00; }
 """
-
-
-@dataclass(frozen=True, slots=True)
-class PrivacyOptions:
-    """Settings of the window's guard of customer data on screen and on the clipboard."""
-
-    mask_contacts: bool = True
-    lock_minutes: float = 5.0
-    clipboard_clear_seconds: int = 30
 
 
 SEARCHING_NOTE_DELAY_MS = 300
@@ -112,6 +71,9 @@ def tr(text: str) -> str:
 class MainWindow(QMainWindow):
     """The agent's one window.
 
+    The app shows it empty as soon as it starts. open_profile fills it once the libraries
+    and the profile are loaded, and for_profile does both at once.
+
     Signals:
         cart_shown(UUID): the selected customer's detail and cart are on screen.
         failure_shown(str): a failure message is on screen.
@@ -126,7 +88,29 @@ class MainWindow(QMainWindow):
     profile_requested = Signal(str)
     settings_requested = Signal()
 
-    def __init__(
+    def __init__(self) -> None:
+        """Create the window empty; open_profile fills it."""
+        super().__init__()
+        self._opened = False
+        # Set when the agent closes the window before a profile is open in it, which ends
+        # the start.
+        self.closed_before_opening = False
+        self.setObjectName("mainWindow")
+        self.setWindowTitle("vp-desk")
+        self.resize(1280, 760)
+
+    def show_starting_note(self) -> None:
+        """Say in the status bar that vp-desk is starting, until a profile is open."""
+        self.statusBar().showMessage(tr("Starting vp-desk…"))
+
+    @classmethod
+    def for_profile(cls, controller: LookupController, **options: Any) -> MainWindow:
+        """Create the window with a profile open; ``options`` are those of open_profile."""
+        window = cls()
+        window.open_profile(controller, **options)
+        return window
+
+    def open_profile(
         self,
         controller: LookupController,
         *,
@@ -139,7 +123,22 @@ class MainWindow(QMainWindow):
         privacy: PrivacyOptions | None = None,
         recent_limit: int = RECENT_LIMIT,
     ) -> None:
-        super().__init__()
+        """Fill the window with the profile's search bar, lists and panels."""
+        from vp_desk.ui.cart_panel import CartPanel
+        from vp_desk.ui.customer_table import CustomerColumn, CustomerTableModel
+        from vp_desk.ui.detail_panel import CustomerDetailPanel
+        from vp_desk.ui.filter_bar import FilterBar
+        from vp_desk.ui.pagination_bar import PaginationBar
+        from vp_desk.ui.privacy import (
+            ClipboardGuard,
+            IdleLock,
+            PrivacyCover,
+            PrivacyGuard,
+            PrivacyOptions,
+        )
+        from vp_desk.ui.recent_panel import RecentPanel
+        from vp_desk.ui.search_bar import SearchBar
+
         self._recent_limit = recent_limit
         self._recent_out_of_date = True
         options = privacy or PrivacyOptions()
@@ -148,28 +147,26 @@ class MainWindow(QMainWindow):
         self.controller = controller
         self.profile_name = profile_name
         self.setWindowTitle(tr("{profile} — vp-desk").format(profile=profile_name))
-        self.setObjectName("mainWindow")
-        self.resize(1280, 760)
 
         self.search_bar = SearchBar(default_region)
         self.message_bar = QLabel()
         self.message_bar.setObjectName("messageBar")
         self.message_bar.setWordWrap(True)
         # Messages can quote the server or the agent's input, which must never render as HTML.
-        self.message_bar.setTextFormat(Qt.TextFormat.PlainText)
+        self.message_bar.setTextFormat(QtCore.Qt.TextFormat.PlainText)
         self.message_bar.setAccessibleName(tr("Message"))
         self.message_bar.hide()
 
         self.offline_banner = QLabel()
         self.offline_banner.setObjectName("offlineBanner")
         self.offline_banner.setWordWrap(True)
-        self.offline_banner.setTextFormat(Qt.TextFormat.PlainText)
+        self.offline_banner.setTextFormat(QtCore.Qt.TextFormat.PlainText)
         self.offline_banner.setAccessibleName(tr("Offline"))
         self.offline_banner.hide()
 
         self.table_model = CustomerTableModel(self, privacy=self.privacy)
         self._sort_column = CustomerColumn.NAME
-        self._sort_order = Qt.SortOrder.AscendingOrder
+        self._sort_order = QtCore.Qt.SortOrder.AscendingOrder
         self.table = self._build_table()
         self.pagination_bar = PaginationBar()
         self.filter_bar = FilterBar()
@@ -178,13 +175,13 @@ class MainWindow(QMainWindow):
         )
         self.cart_panel = CartPanel()
         self.recent_panel = RecentPanel()
-        self.list_tabs = QTabWidget()
+        self.list_tabs = QtWidgets.QTabWidget()
         self.list_tabs.setObjectName("listTabs")
         self.list_tabs.setAccessibleName(tr("Customers and recent customers"))
         self.list_tabs.tabBar().setAccessibleName(tr("Customers and recent customers"))
 
         # A strip in the profile's colour across the top shows at a glance which store is open.
-        self.profile_strip = QFrame()
+        self.profile_strip = QtWidgets.QFrame()
         self.profile_strip.setObjectName("profileStrip")
         self.profile_strip.setFixedHeight(5)
         self.profile_strip.setStyleSheet(f"background: {colour};")
@@ -201,9 +198,10 @@ class MainWindow(QMainWindow):
             )
         )
         self.connection_label.setObjectName("connectionLabel")
+        self.statusBar().clearMessage()
         self.statusBar().addPermanentWidget(self.connection_label)
         self._paging_blocked = False
-        self._searching_note = QTimer(self)
+        self._searching_note = QtCore.QTimer(self)
         self._searching_note.setSingleShot(True)
         self._searching_note.setInterval(SEARCHING_NOTE_DELAY_MS)
         self._searching_note.timeout.connect(lambda: self.statusBar().showMessage(tr("Searching…")))
@@ -211,26 +209,33 @@ class MainWindow(QMainWindow):
         self._add_shortcuts()
         self.refresh_recent()
         self.search_bar.edit.setFocus()
+        self._opened = True
+
+    def content(self) -> QWidget:
+        """Return the widget that contains the search bar, the lists and the panels."""
+        return self.centralWidget()
 
     def _build_table(self) -> QTableView:
-        table = QTableView()
+        from vp_desk.ui.customer_table import CustomerColumn
+
+        table = QtWidgets.QTableView()
         table.setObjectName("customerTable")
         table.setAccessibleName(tr("Customers"))
         table.setModel(self.table_model)
-        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        table.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectionBehavior.SelectRows)
+        table.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.SingleSelection)
+        table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
         table.setAlternatingRowColors(True)
         table.verticalHeader().hide()
         # Qt's default row height fits a touch screen; agents want more customers in view.
         table.verticalHeader().setDefaultSectionSize(table.fontMetrics().height() + 8)
         header = table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.Interactive)
         # The server sorts. A click requests the first page again in the new order and never
         # re-sorts the loaded rows, which would show a page of one order sorted another way.
         header.setSectionsClickable(True)
         header.setSortIndicatorShown(True)
-        header.setSortIndicator(CustomerColumn.NAME, Qt.SortOrder.AscendingOrder)
+        header.setSortIndicator(CustomerColumn.NAME, QtCore.Qt.SortOrder.AscendingOrder)
         header.setStretchLastSection(True)
         for column, width in (
             # All six columns fit the list's two thirds of the default window width.
@@ -244,8 +249,8 @@ class MainWindow(QMainWindow):
         return table
 
     def _build_layout(self) -> QWidget:
-        results = QWidget()
-        results_layout = QVBoxLayout(results)
+        results = QtWidgets.QWidget()
+        results_layout = QtWidgets.QVBoxLayout(results)
         results_layout.setContentsMargins(0, 0, 0, 0)
         results_layout.addWidget(self.filter_bar)
         results_layout.addWidget(self.table, 1)
@@ -254,13 +259,13 @@ class MainWindow(QMainWindow):
         self.list_tabs.addTab(self.recent_panel, tr("Recent"))
         list_side = self.list_tabs
 
-        detail_side = QWidget()
-        detail_layout = QVBoxLayout(detail_side)
+        detail_side = QtWidgets.QWidget()
+        detail_layout = QtWidgets.QVBoxLayout(detail_side)
         detail_layout.setContentsMargins(0, 0, 0, 0)
         detail_layout.addWidget(self.detail_panel, 1)
         detail_layout.addWidget(self.cart_panel, 1)
 
-        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter = QtWidgets.QSplitter(QtCore.Qt.Orientation.Horizontal)
         splitter.addWidget(list_side)
         splitter.addWidget(LayoutFence(detail_side))
         splitter.setStretchFactor(0, 3)
@@ -275,8 +280,8 @@ class MainWindow(QMainWindow):
         for styled in (self.search_bar, self.offline_banner, self.message_bar, detail_side):
             styled.setStyleSheet(STYLE_SHEET)
 
-        central = QWidget()
-        layout = QVBoxLayout(central)
+        central = QtWidgets.QWidget()
+        layout = QtWidgets.QVBoxLayout(central)
         layout.addWidget(self.profile_strip)
         layout.addWidget(self.search_bar)
         layout.addWidget(self.offline_banner)
@@ -285,34 +290,36 @@ class MainWindow(QMainWindow):
         return central
 
     def _build_menus(self, profiles: list[tuple[str, str]], settings_enabled: bool) -> None:
+        from vp_desk.ui.settings_dialog import colour_icon
+
         file_menu = self.menuBar().addMenu(tr("&File"))
-        self.settings_action = QAction(tr("&Settings…"), self)
-        self.settings_action.setShortcut(QKeySequence("Ctrl+,"))
+        self.settings_action = QtGui.QAction(tr("&Settings…"), self)
+        self.settings_action.setShortcut(QtGui.QKeySequence("Ctrl+,"))
         self.settings_action.setEnabled(settings_enabled)
         if not settings_enabled:
             self.settings_action.setToolTip(tr("Demo profiles cannot be changed."))
         self.settings_action.triggered.connect(self.settings_requested)
         file_menu.addAction(self.settings_action)
         file_menu.addSeparator()
-        quit_action = QAction(tr("&Quit"), self)
-        quit_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Quit))
+        quit_action = QtGui.QAction(tr("&Quit"), self)
+        quit_action.setShortcut(QtGui.QKeySequence(QtGui.QKeySequence.StandardKey.Quit))
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
 
         profile_menu = self.menuBar().addMenu(tr("&Profile"))
         self.profile_actions: list[QAction] = []
         for number, (name, colour) in enumerate(profiles, start=1):
-            action = QAction(colour_icon(colour), name, self)
+            action = QtGui.QAction(colour_icon(colour), name, self)
             action.setCheckable(True)
             action.setChecked(name == self.profile_name)
             if number <= MAX_PROFILE_SHORTCUTS:
-                action.setShortcut(QKeySequence(f"Ctrl+{number}"))
+                action.setShortcut(QtGui.QKeySequence(f"Ctrl+{number}"))
             action.triggered.connect(lambda _checked, name=name: self.request_profile(name))
             profile_menu.addAction(action)
             self.profile_actions.append(action)
 
         help_menu = self.menuBar().addMenu(tr("&Help"))
-        log_action = QAction(tr("Open &log folder"), self)
+        log_action = QtGui.QAction(tr("Open &log folder"), self)
         log_action.triggered.connect(self.open_log_folder)
         help_menu.addAction(log_action)
 
@@ -324,6 +331,8 @@ class MainWindow(QMainWindow):
 
     def handle_screen_pop(self, text: str) -> None:
         """Look up what the phone system sent, as if the agent had typed it; reject bad input."""
+        from vp_desk.screen_pop import ScreenPopError, parse_screen_pop
+
         self.bring_to_front()
         try:
             request = parse_screen_pop(text, self.search_bar.default_region)
@@ -335,10 +344,14 @@ class MainWindow(QMainWindow):
 
     def show_rejected_screen_pop(self, reason: ScreenPopReason) -> None:
         """Say that a second start rejected its screen pop; only the reason reached this window."""
+        from vp_desk.screen_pop import ScreenPopError
+
         self.bring_to_front()
         self._reject_screen_pop(ScreenPopError(reason, "rejected by the second start"))
 
     def _reject_screen_pop(self, error: ScreenPopError) -> None:
+        from vp_desk.ui.messages import screen_pop_message
+
         logger.info("Rejected a screen pop: %s", error.reason.value)
         # A new call is on the line, so the last caller's record must not stay on screen
         # where it could pass for the new caller's.
@@ -355,9 +368,11 @@ class MainWindow(QMainWindow):
 
     def open_log_folder(self) -> None:
         """Open the folder of vp-desk's log files in the system's file manager."""
+        from vp_desk.logs import log_folder
+
         folder = log_folder()
         folder.mkdir(parents=True, exist_ok=True)
-        QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
+        QtGui.QDesktopServices.openUrl(QtCore.QUrl.fromLocalFile(str(folder)))
 
     def _connect_signals(self) -> None:
         self.search_bar.search_requested.connect(self.on_search_requested)
@@ -381,22 +396,24 @@ class MainWindow(QMainWindow):
 
     def _add_shortcuts(self) -> None:
         for keys in ("Ctrl+K", "Ctrl+L"):
-            QShortcut(QKeySequence(keys), self, activated=self.focus_search)
+            QtGui.QShortcut(QtGui.QKeySequence(keys), self, activated=self.focus_search)
         # One shortcut only: Qt fires neither of two shortcuts that share a key (F5 is the
         # standard Refresh key on Linux and Windows), and Refresh has no key on macOS.
-        QShortcut(QKeySequence("F5"), self, activated=self.refresh)
-        QShortcut(QKeySequence("Ctrl+R"), self, activated=self.detail_panel.reveal)
-        QShortcut(QKeySequence("PgUp"), self, activated=self.pagination_bar.go_previous)
-        QShortcut(QKeySequence("PgDown"), self, activated=self.pagination_bar.go_next)
-        QShortcut(
-            QKeySequence(QKeySequence.StandardKey.Copy),
+        QtGui.QShortcut(QtGui.QKeySequence("F5"), self, activated=self.refresh)
+        QtGui.QShortcut(QtGui.QKeySequence("Ctrl+R"), self, activated=self.detail_panel.reveal)
+        QtGui.QShortcut(QtGui.QKeySequence("PgUp"), self, activated=self.pagination_bar.go_previous)
+        QtGui.QShortcut(QtGui.QKeySequence("PgDown"), self, activated=self.pagination_bar.go_next)
+        QtGui.QShortcut(
+            QtGui.QKeySequence(QtGui.QKeySequence.StandardKey.Copy),
             self.table,
             activated=self.copy_current_cell,
-            context=Qt.ShortcutContext.WidgetShortcut,
+            context=QtCore.Qt.ShortcutContext.WidgetShortcut,
         )
 
     def copy_current_cell(self) -> None:
         """Copy the value of the table's current cell, unmasked, to the clipboard."""
+        from vp_desk.ui.customer_table import RAW_VALUE_ROLE
+
         index = self.table.currentIndex()
         if index.isValid():
             self.clipboard_guard.copy(str(index.data(RAW_VALUE_ROLE) or ""), "table cell")
@@ -407,7 +424,7 @@ class MainWindow(QMainWindow):
 
     def focus_search(self) -> None:
         """Put the cursor in the search bar with its text selected, ready for the next caller."""
-        self.search_bar.edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.search_bar.edit.setFocus(QtCore.Qt.FocusReason.ShortcutFocusReason)
         self.search_bar.edit.selectAll()
 
     def refresh(self) -> None:
@@ -434,6 +451,8 @@ class MainWindow(QMainWindow):
             self.controller.load_page(offset, page_size)
 
     def on_sort_changed(self, column: int, order: Qt.SortOrder) -> None:
+        from vp_desk.ui.customer_table import SORT_FIELDS, CustomerColumn
+
         if column not in SORT_FIELDS:
             # Phone and verification have no server order: keep the indicator where it was.
             header = self.table.horizontalHeader()
@@ -445,6 +464,9 @@ class MainWindow(QMainWindow):
         self.on_list_options_changed()
 
     def on_list_options_changed(self) -> None:
+        from vp_desk.api.models import SortOrder
+        from vp_desk.ui.customer_table import SORT_FIELDS
+
         filters = self.filter_bar.filters()
         if (
             filters.created_from
@@ -455,12 +477,18 @@ class MainWindow(QMainWindow):
                 tr("The “Created from” date is after the “to” date. Choose an earlier first date.")
             )
             return
-        order = SortOrder.ASC if self._sort_order == Qt.SortOrder.AscendingOrder else SortOrder.DESC
+        order = (
+            SortOrder.ASC
+            if self._sort_order == QtCore.Qt.SortOrder.AscendingOrder
+            else SortOrder.DESC
+        )
         self.controller.set_list_options(
             filters, SORT_FIELDS[self._sort_column], order, self.pagination_bar.page_size
         )
 
     def on_retry_notice(self, notice: RetryNotice) -> None:
+        from vp_desk.ui.messages import retry_message
+
         self.statusBar().showMessage(retry_message(notice), int(notice.delay * 1000) + 1000)
 
     def on_search_started(self) -> None:
@@ -513,6 +541,8 @@ class MainWindow(QMainWindow):
         self.controller.load_cart(customer)
 
     def on_offline_changed(self, offline: bool, saved_at: datetime | None) -> None:
+        from vp_desk.ui.formatting import format_clock_time
+
         if not offline:
             self.offline_banner.hide()
             self._set_server_controls_enabled(True)
@@ -550,6 +580,8 @@ class MainWindow(QMainWindow):
 
     def show_store_warning(self, warning: StoreWarning | None) -> None:
         """Tell the agent about a problem of the offline store, in the Recent tab."""
+        from vp_desk.ui.messages import store_warning_message
+
         self.recent_panel.set_note(store_warning_message(warning) if warning else None)
         if warning is not None:
             self.statusBar().showMessage(store_warning_message(warning), 15000)
@@ -583,6 +615,8 @@ class MainWindow(QMainWindow):
 
     def open_snapshot(self, snapshot: CustomerSnapshot) -> None:
         """Show a saved customer at once, then fetch them again from the server."""
+        from vp_desk.api.identifiers import parse_query
+
         self.list_tabs.setCurrentIndex(0)
         self._show_customers([snapshot.customer], None)
         self.cart_panel.show_cart(snapshot.cart)
@@ -616,7 +650,7 @@ class MainWindow(QMainWindow):
         if row is None and len(customers) == 1:
             row = 0
         if row is None:
-            self.on_current_row_changed(QModelIndex(), QModelIndex())
+            self.on_current_row_changed(QtCore.QModelIndex(), QtCore.QModelIndex())
         else:
             self.select_row(row)
         self._format_rows_in_view()
@@ -632,8 +666,8 @@ class MainWindow(QMainWindow):
         """Make ``row`` the current and selected row, which opens its customer."""
         self.table.selectionModel().setCurrentIndex(
             self.table_model.index(row, 0),
-            QItemSelectionModel.SelectionFlag.ClearAndSelect
-            | QItemSelectionModel.SelectionFlag.Rows,
+            QtCore.QItemSelectionModel.SelectionFlag.ClearAndSelect
+            | QtCore.QItemSelectionModel.SelectionFlag.Rows,
         )
 
     def select_first_customer(self) -> None:
@@ -645,26 +679,31 @@ class MainWindow(QMainWindow):
         # Down from the search bar goes on into the results, as in a browser's address bar.
         if self.table_model.rowCount() == 0:
             return
-        self.table.setFocus(Qt.FocusReason.OtherFocusReason)
+        self.table.setFocus(QtCore.Qt.FocusReason.OtherFocusReason)
         self.select_first_customer()
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
         # The window handle exists from the first show on; the lock counts input from it
-        # even before the window takes the focus.
-        self.idle_lock.watch_window(self.windowHandle())
+        # even before the window takes the focus. A lock made after the first show watches
+        # the shown windows itself.
+        if self._opened:
+            self.idle_lock.watch_window(self.windowHandle())
         super().showEvent(event)
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802
         # The cart may have changed while the agent was in another window, such as the
         # store's admin page, so it is fetched again when this window is active again.
-        if event.type() == QEvent.Type.ActivationChange and self.isActiveWindow():
+        if self._opened and event.type() == QEvent.Type.ActivationChange and self.isActiveWindow():
             customer = self.selected_customer()
             if customer is not None:
                 self.controller.load_cart(customer)
         super().changeEvent(event)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
-        self.idle_lock.stop()
-        self.clipboard_guard.clear_now()
+        if self._opened:
+            self.idle_lock.stop()
+            self.clipboard_guard.clear_now()
+        else:
+            self.closed_before_opening = True
         self.closed.emit()
         super().closeEvent(event)

@@ -23,9 +23,9 @@ from vp_desk.api.identifiers import (
     MAX_TEXT_LENGTH,
     InvalidQuery,
     InvalidReason,
-    QueryKind,
     SearchQuery,
 )
+from vp_desk.api.query_kinds import QueryKind
 from vp_desk.api.retry import RetryNotice, RetryReason
 from vp_desk.lookup import NotSavedError
 from vp_desk.offline import StoreWarning, StoreWarningKind

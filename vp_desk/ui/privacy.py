@@ -7,6 +7,7 @@ import math
 import time
 import unicodedata
 from collections.abc import Callable
+from dataclasses import dataclass
 from uuid import UUID
 
 import phonenumbers
@@ -123,6 +124,15 @@ def _split_country_code(text: str) -> tuple[str, str]:
     if not text.startswith("+"):
         return "", digits
     return split_country_code(digits)
+
+
+@dataclass(frozen=True, slots=True)
+class PrivacyOptions:
+    """Settings of the window's guard of customer data on screen and on the clipboard."""
+
+    mask_contacts: bool = True
+    lock_minutes: float = 5.0
+    clipboard_clear_seconds: int = 30
 
 
 class PrivacyGuard(QObject):

@@ -73,8 +73,13 @@ class ProfileSource(Protocol):
         """Return each profile's name and colour, in menu order."""
         ...
 
-    async def connection(self, profile_name: str | None) -> Connection | None:
-        """Return the connection of ``profile_name`` (None: the active one), or None to quit."""
+    async def connection(
+        self, profile_name: str | None, parent: QWidget | None = None
+    ) -> Connection | None:
+        """Return the connection of ``profile_name`` (None: the active one), or None to quit.
+
+        A dialog that requests a missing profile or key opens over ``parent``.
+        """
         ...
 
     async def edit_settings(self, parent: QWidget) -> str | None:
@@ -121,7 +126,9 @@ class DemoProfiles:
         """Return each demo store's profile name and colour."""
         return [(profile.name, self._colours[profile.name]) for profile in self._profiles()]
 
-    async def connection(self, profile_name: str | None) -> Connection | None:
+    async def connection(
+        self, profile_name: str | None, parent: QWidget | None = None
+    ) -> Connection | None:
         """Return the connection of a demo store; the first one by default."""
         pairs = list(zip(self._profiles(), self._stores, strict=True))
         profile, (_name, key) = next(
@@ -177,13 +184,15 @@ class SavedProfiles:
         colours = profile_colours(self._settings.profiles)
         return [(profile.name, colours[profile.name]) for profile in self._settings.profiles]
 
-    async def connection(self, profile_name: str | None) -> Connection | None:
+    async def connection(
+        self, profile_name: str | None, parent: QWidget | None = None
+    ) -> Connection | None:
         """Return the connection of a profile, asking for a key or a first profile if needed."""
         name = profile_name or self._settings.active_profile
         profile = self._settings.profile(name)
         key = self._key_of(profile.name) if profile is not None else None
         if profile is None or key is None:
-            return await self._ask_connection(profile)
+            return await self._ask_connection(profile, parent)
 
         if profile.name != self._settings.active_profile:
             self._settings = self._settings.with_profile(profile)
@@ -225,8 +234,10 @@ class SavedProfiles:
             logger.warning("The keyring cannot be read: %s", error)
             return None
 
-    async def _ask_connection(self, profile: Profile | None) -> Connection | None:
-        dialog = ConnectionDialog(profile, system_region())
+    async def _ask_connection(
+        self, profile: Profile | None, parent: QWidget | None
+    ) -> Connection | None:
+        dialog = ConnectionDialog(profile, system_region(), parent)
         if await run_dialog(dialog) != QDialog.DialogCode.Accepted:
             return None
         entered = dialog.profile()
@@ -241,7 +252,7 @@ class SavedProfiles:
             # Never a plaintext fallback: without a keyring the key lives in memory only, and
             # only if the agent agrees.
             logger.warning("The keyring cannot store the API key: %s", error)
-            if not await _agree_to_session_key():
+            if not await _agree_to_session_key(parent):
                 return None
             self._session_keys[entered.name] = key
             session_only = True
@@ -255,7 +266,7 @@ class SavedProfiles:
         save_settings(settings, self._path)
 
 
-async def _agree_to_session_key() -> bool:
+async def _agree_to_session_key(parent: QWidget | None) -> bool:
     box = QMessageBox(
         QMessageBox.Icon.Warning,
         tr("Keyring unavailable"),
@@ -265,6 +276,7 @@ async def _agree_to_session_key() -> bool:
             "it again at the next start."
         ),
         QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+        parent,
     )
     box.button(QMessageBox.StandardButton.Yes).setText(tr("Keep for this session"))
     box.setDefaultButton(QMessageBox.StandardButton.Yes)

@@ -8,7 +8,8 @@ from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
-from vp_desk.api.identifiers import InvalidQuery, QueryKind, SearchQuery, parse_query
+from vp_desk.api.identifiers import InvalidQuery, SearchQuery, parse_query
+from vp_desk.api.query_kinds import QueryKind
 from vp_desk.ui.messages import invalid_query_message, reading_text
 
 MAX_INPUT_LENGTH = 1000

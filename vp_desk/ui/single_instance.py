@@ -13,13 +13,16 @@ import struct
 import sys
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from enum import Enum
+from typing import TYPE_CHECKING, NamedTuple
 
 from PySide6.QtCore import QDir, QLockFile, QObject, QTimer, Signal
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 
-from vp_desk.screen_pop import ScreenPopError, ScreenPopReason, check_request_text
+# The app listens and hands requests over before its window paints, so the reading of
+# screen pops, which only a process with a request needs, is imported where it is used.
+if TYPE_CHECKING:
+    from vp_desk.screen_pop import ScreenPopError, ScreenPopReason
 
 logger = logging.getLogger("vp_desk.ui")
 
@@ -91,15 +94,10 @@ def encode_message(payload: Mapping[str, object]) -> bytes:
     return _HEADER.pack(len(body)) + body
 
 
-@dataclass(frozen=True, slots=True)
-class RejectedRequest:
+class RejectedRequest(NamedTuple):
     """A request that the sending process rejected itself, so that only its reason travels."""
 
     reason: ScreenPopReason
-
-
-FORWARDED_REJECTIONS = frozenset({ScreenPopReason.TOO_LONG, ScreenPopReason.CONTROL_CHARACTER})
-"""The reasons a second start rejects its request for before it connects."""
 
 
 def decode_request(body: bytes) -> str | RejectedRequest | None:
@@ -118,6 +116,8 @@ def decode_request(body: bytes) -> str | RejectedRequest | None:
         raise MessageError(f"expected the keys version and request, got {sorted(payload)[:4]}")
     _check_version(payload)
 
+    from vp_desk.screen_pop import ScreenPopError, check_request_text
+
     request = payload["request"]
     if request is None:
         return None
@@ -131,6 +131,8 @@ def decode_request(body: bytes) -> str | RejectedRequest | None:
 
 
 def _decode_rejection(reason: object) -> RejectedRequest:
+    from vp_desk.screen_pop import FORWARDED_REJECTIONS, ScreenPopReason
+
     if isinstance(reason, str) and reason in FORWARDED_REJECTIONS:
         return RejectedRequest(ScreenPopReason(reason))
     raise MessageError(f"unexpected rejection reason {str(reason)[:40]!r}")
@@ -386,6 +388,8 @@ def send_to_running_instance(
     control characters, which the running vp-desk would reject.
     """
     if text is not None:
+        from vp_desk.screen_pop import check_request_text
+
         check_request_text(text)
     return _send({"version": PROTOCOL_VERSION, "request": text}, timeout_ms, name)
 
@@ -398,6 +402,8 @@ def send_rejection_to_running_instance(
     Only the reason travels, never the rejected text. Returns whether a running vp-desk
     accepted the notice. Raises ValueError for a reason that the window never receives.
     """
+    from vp_desk.screen_pop import FORWARDED_REJECTIONS
+
     if error.reason not in FORWARDED_REJECTIONS:
         raise ValueError(
             f"invalid rejection reason {error.reason.value!r}: only "
