@@ -6,12 +6,12 @@ import argparse
 import os
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QEventLoop, QObject, QTimer
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication
 
+from vp_desk.early_logs import EarlyLogRecords
 from vp_desk.ui.main_window import MainWindow
 from vp_desk.ui.single_instance import (
     InstanceServer,
@@ -19,6 +19,11 @@ from vp_desk.ui.single_instance import (
     default_server_name,
     send_rejection_to_running_instance,
     send_to_running_instance,
+)
+from vp_desk.ui.window_start import (
+    START_REPORT_VARIABLE,
+    HeldScreenPops,
+    wait_for_first_paint,
 )
 
 if TYPE_CHECKING:
@@ -28,15 +33,6 @@ if TYPE_CHECKING:
 # Everything this module imports is Qt or the standard library's lighter modules, so that
 # the window paints about as soon as a bare Qt window would. vp_desk.session, imported once
 # it has painted, loads pydantic, httpx, the keyring and the rest.
-
-START_REPORT_VARIABLE = "VP_DESK_REPORT_START"
-"""With this set to 1, print "first-paint SECONDS" once the window has painted for the first
-time and "ready SECONDS" once its search bar and lists have, then exit at once. SECONDS is
-time.monotonic(), the system-wide CLOCK_MONOTONIC on Linux. The start-up benchmarks time the
-frozen app and the source checkout to these lines."""
-
-FIRST_PAINT_TIMEOUT_MS = 2000
-"""The maximum wait for the window's first paint, after which the start goes on without it."""
 
 
 class _VersionAction(argparse.Action):
@@ -117,7 +113,20 @@ def _display_available() -> bool:
 def main(argv: list[str] | None = None) -> int:
     """Run the desktop application and return its exit status."""
     arguments = parse_arguments(sys.argv[1:] if argv is None else argv)
+    early_logs = EarlyLogRecords(debug=arguments.debug)
+    try:
+        return _start(arguments, early_logs)
+    finally:
+        if not early_logs.replayed:
+            # No session configured logging, as in a start that handed its request over.
+            if early_logs.records:
+                from vp_desk.logs import configure_logging
 
+                configure_logging(debug=arguments.debug)
+            early_logs.replay()
+
+
+def _start(arguments: argparse.Namespace, early_logs: EarlyLogRecords) -> int:
     if not _display_available():
         print(
             "vp-desk: no display found. Run it in a desktop session; for smoke mode without "
@@ -147,21 +156,26 @@ def main(argv: list[str] | None = None) -> int:
         print("vp-desk: another vp-desk is running but does not respond.", file=sys.stderr)
         return 1
 
+    held = HeldScreenPops(server, links)
     try:
         window = MainWindow()
         window.show()
-        wait_for_first_paint(window)
-        if os.environ.get(START_REPORT_VARIABLE) == "1":
-            print(f"first-paint {time.monotonic():.6f}", flush=True)
-        # The window is on screen now; the note follows as soon as it can, because the
-        # imports below keep Qt from painting until they end.
-        window.show_starting_note()
-        wait_for_first_paint(window.statusBar())
+        if wait_for_first_paint(window):
+            if os.environ.get(START_REPORT_VARIABLE) == "1":
+                print(f"first-paint {time.monotonic():.6f}", flush=True)
+            # The imports below keep Qt from painting until they end, so the note is
+            # painted before them.
+            window.show_starting_note()
+            wait_for_first_paint(window.statusBar())
+        if window.closed_before_opening:
+            return 0
 
         # The libraries load only now that the window is on screen.
         from vp_desk.session import run_session
 
-        return run_session(app, window, arguments, server, links)
+        return run_session(
+            app, window, arguments, server=server, links=links, held=held, early_logs=early_logs
+        )
     finally:
         if server is not None:
             server.close()
@@ -205,41 +219,6 @@ def _instance_name(demo: bool) -> str:
     # VP_DESK_INSTANCE_NAME so that they never reach a window the developer has open.
     base = os.environ.get("VP_DESK_INSTANCE_NAME") or default_server_name()
     return base + ("-demo" if demo else "")
-
-
-def wait_for_first_paint(widget: QWidget, timeout_ms: int = FIRST_PAINT_TIMEOUT_MS) -> None:
-    """Run Qt's event loop until ``widget``, shown, has painted for the first time.
-
-    A window that the system does not expose, such as one that starts minimized, may not
-    paint at all, so the wait ends after ``timeout_ms`` in any case.
-    """
-    loop = QEventLoop()
-    watch = FirstPaintWatch(widget, loop.quit)
-    widget.installEventFilter(watch)
-    timeout = QTimer(loop)
-    timeout.setSingleShot(True)
-    timeout.timeout.connect(loop.quit)
-    timeout.start(timeout_ms)
-    loop.exec()
-
-    widget.removeEventFilter(watch)
-    watch.deleteLater()
-
-
-class FirstPaintWatch(QObject):
-    """An event filter that calls ``then`` once its parent widget's first paint has ended."""
-
-    def __init__(self, widget: QObject, then: Callable[[], None]) -> None:
-        super().__init__(widget)
-        self._then = then
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
-        if watched is self.parent() and event.type() == QEvent.Type.Paint:
-            watched.removeEventFilter(self)
-            # The children paint after the widget in the same pass, and a zero timer fires
-            # once that pass and its flush to the backing store are done.
-            QTimer.singleShot(0, self._then)
-        return False
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ from vp_desk import __version__
 from vp_desk.api.client import CustomersClient
 from vp_desk.api.identifiers import load_email_rules
 from vp_desk.api.models import build_validators
-from vp_desk.app import START_REPORT_VARIABLE, FirstPaintWatch
+from vp_desk.early_logs import EarlyLogRecords
 from vp_desk.logs import configure_logging
 from vp_desk.lookup import LookupService
 from vp_desk.offline import OfflineStore
@@ -34,6 +34,7 @@ from vp_desk.ui.profile_sources import (
     saved_profiles,
 )
 from vp_desk.ui.single_instance import InstanceServer
+from vp_desk.ui.window_start import START_REPORT_VARIABLE, FirstPaintWatch, HeldScreenPops
 
 SMOKE_TIMEOUT_SECONDS = 30.0
 PURGE_INTERVAL_SECONDS = 3600.0
@@ -44,14 +45,22 @@ def run_session(
     app: QApplication,
     window: MainWindow,
     arguments: argparse.Namespace,
+    *,
     server: InstanceServer | None,
     links: LinkOpenFilter | None,
+    held: HeldScreenPops,
+    early_logs: EarlyLogRecords,
 ) -> int:
-    """Open the profile in ``window``, shown and empty, and run until the agent quits."""
+    """Open the profile in ``window``, shown and empty, and run until the agent quits.
+
+    The screen pops in ``held`` go to the window once it can search, and the log records in
+    ``early_logs`` to the log once logging is configured.
+    """
     configure_logging(debug=arguments.debug)
+    early_logs.replay()
     app.setApplicationVersion(__version__)
     return asyncio.run(
-        _run(arguments, window, server, links), loop_factory=lambda: qasync.QEventLoop(app)
+        _run(arguments, window, server, links, held), loop_factory=lambda: qasync.QEventLoop(app)
     )
 
 
@@ -60,6 +69,7 @@ async def _run(
     window: MainWindow,
     server: InstanceServer | None,
     links: LinkOpenFilter | None,
+    held: HeldScreenPops | None,
 ) -> int:
     crash_reporter.install(asyncio.get_running_loop())
     profiles = demo_profiles(arguments.region) if arguments.demo else saved_profiles()
@@ -67,11 +77,11 @@ async def _run(
         profile_name: str | None = None
         while True:
             connection = await source.connection(profile_name, window)
-            # The agent may close the empty window while the keyring or a dialog is awaited.
-            if connection is None or window.closed_before_opening:
+            if connection is None:
                 return 0
-            outcome = await _run_window(connection, source, arguments, window, server, links)
+            outcome = await _run_window(connection, source, arguments, window, server, links, held)
             arguments.lookup = None
+            held = None
             if outcome.exit_code is not None:
                 return outcome.exit_code
             profile_name = outcome.next_profile
@@ -96,8 +106,13 @@ async def _run_window(
     window: MainWindow,
     server: InstanceServer | None,
     links: LinkOpenFilter | None = None,
+    held: HeldScreenPops | None = None,
 ) -> WindowOutcome:
-    """Open ``connection``'s profile in ``window`` and run it until it closes or hands over."""
+    """Open ``connection``'s profile in ``window`` and run it until it closes or hands over.
+
+    The screen pops in ``held``, which came while the window could not search, follow the
+    request of ``arguments``.
+    """
     store = connection.open_offline_store()
     purging = asyncio.ensure_future(_purge_hourly(store))
 
@@ -147,6 +162,8 @@ async def _run_window(
             window.search_bar.submit()
         if arguments.lookup:
             window.handle_screen_pop(arguments.lookup)
+        if held is not None:
+            held.release(window)
         return await _until_done(window, source)
     finally:
         if links is not None:

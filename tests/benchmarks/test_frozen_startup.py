@@ -141,7 +141,7 @@ def start_environment(
         PYTHONPYCACHEPREFIX=str(tmp_path_factory.getbasetemp() / "bytecode"),
         VP_DESK_REPORT_START="1",
         # Never hand the start over to a vp-desk window that the developer has open.
-        VP_DESK_INSTANCE_NAME=f"vp-desk-frozen-benchmark-{os.getpid()}",
+        VP_DESK_INSTANCE_NAME=str(tmp_path / "vp-desk"),
     )
     return environment
 

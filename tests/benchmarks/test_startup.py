@@ -194,6 +194,8 @@ def probe_environment(
         VP_DESK_BENCH_KEYRING=str(keyring_file),
         # keyring imports this module from the probe's folder, the first entry of sys.path.
         PYTHON_KEYRING_BACKEND="file_keyring.FileKeyring",
+        # A socket path of the test, so that no start hands over to a vp-desk that runs.
+        VP_DESK_INSTANCE_NAME=str(tmp_path / "vp-desk"),
     )
     return environment
 

@@ -77,6 +77,11 @@ def wait_for_line(log: Path, text: str) -> str:
     raise AssertionError(f"{text!r} not in the first window's log:\n{log.read_text()[-2000:]}")
 
 
+def test_window_logs_what_came_before_logging(first_window: Path) -> None:
+    # The server listens before the window paints, and logging is configured after it.
+    wait_for_line(first_window, "Listening for screen-pop requests of other vp-desk processes")
+
+
 def test_second_start_hands_lookup_over(environment: dict[str, str], first_window: Path) -> None:
     result = second_start(environment, "--lookup", "giulia.rossi@example.com")
 

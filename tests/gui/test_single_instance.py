@@ -21,8 +21,10 @@ from PySide6.QtCore import QDir
 from PySide6.QtNetwork import QLocalSocket
 from pytestqt.qtbot import QtBot
 
+from vp_desk.api.models import Customer
 from vp_desk.screen_pop import MAX_REQUEST_LENGTH, ScreenPopError, ScreenPopReason
 from vp_desk.ui import single_instance
+from vp_desk.ui.main_window import MainWindow
 from vp_desk.ui.single_instance import (
     MAX_MESSAGE_BYTES,
     InstanceServer,
@@ -32,6 +34,7 @@ from vp_desk.ui.single_instance import (
     encode_message,
     send_to_running_instance,
 )
+from vp_desk.ui.window_start import HeldScreenPops
 
 ROOT = Path(__file__).resolve().parents[2]
 WAIT_MS = 10_000
@@ -443,3 +446,33 @@ def test_server_listens_in_runtime_dir(qtbot: QtBot, monkeypatch: pytest.MonkeyP
         finally:
             server.close()
             server.deleteLater()
+
+
+def test_newest_held_lookup_reaches_window(
+    qtbot: QtBot, server: InstanceServer, window: MainWindow, customers: list[Customer]
+) -> None:
+    held = HeldScreenPops(server, None)
+    for text in ("first-caller@example.com", customers[0].email):
+        exchange(qtbot, server.name, encode_message({"version": 1, "request": text}))
+
+    with qtbot.waitSignal(window.cart_shown, timeout=WAIT_MS):
+        held.release(window)
+
+    assert window.selected_customer() == customers[0]
+    # Later requests go to the window's own connections, which the app makes at release.
+    with qtbot.assertNotEmitted(window.failure_shown, wait=100):
+        exchange(qtbot, server.name, encode_message({"version": 1, "request": "late"}))
+    assert window.search_bar.edit.text() == customers[0].email
+
+
+def test_held_rejection_reaches_window(
+    qtbot: QtBot, server: InstanceServer, window: MainWindow
+) -> None:
+    held = HeldScreenPops(server, None)
+    message = encode_message({"version": 1, "rejected": "too_long"})
+    exchange(qtbot, server.name, message)
+
+    with qtbot.waitSignal(window.failure_shown, timeout=WAIT_MS) as blocker:
+        held.release(window)
+
+    assert str(blocker.args[0]).startswith("The phone system sent a lookup over 1,000 characters.")

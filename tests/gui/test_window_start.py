@@ -15,12 +15,12 @@ from tests.gui.conftest import UNGUARDED, close_controller
 from tests.gui.helpers import WAIT_MS, search
 from vp_desk.api.client import CustomersClient
 from vp_desk.api.models import Customer
-from vp_desk.app import wait_for_first_paint
 from vp_desk.lookup import LookupService
 from vp_desk.sandbox.data import Store
 from vp_desk.sandbox.server import SandboxServer
 from vp_desk.ui.controller import LookupController
 from vp_desk.ui.main_window import MainWindow
+from vp_desk.ui.window_start import wait_for_first_paint
 
 
 @pytest.fixture
@@ -121,8 +121,9 @@ def test_first_paint_wait_ends_after_paint(qtbot: QtBot) -> None:
     label.show()
 
     started = time.monotonic()
-    wait_for_first_paint(label, timeout_ms=WAIT_MS)
+    painted = wait_for_first_paint(label, timeout_ms=WAIT_MS)
 
+    assert painted
     assert label.paints == 1
     assert time.monotonic() - started < WAIT_MS / 2000
 
@@ -133,6 +134,7 @@ def test_first_paint_wait_ends_without_paint(qtbot: QtBot) -> None:
     qtbot.addWidget(label)
 
     started = time.monotonic()
-    wait_for_first_paint(label, timeout_ms=200)
+    painted = wait_for_first_paint(label, timeout_ms=200)
 
+    assert not painted
     assert 0.15 < time.monotonic() - started < 5.0

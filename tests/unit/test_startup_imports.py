@@ -51,33 +51,57 @@ def test_app_import_loads_no_library() -> None:
     assert output == "[]"
 
 
-def test_window_paints_before_libraries_load(tmp_path: Path) -> None:
-    # The first paint ends the start here, before the session that reads the profile.
-    tmp_path.chmod(0o700)
-    output = run_fresh(
+def start_app(tmp_path: Path, wait_wrapper: str) -> str:
+    """Run vp_desk.app.main([]) in a new interpreter with ``wait_wrapper`` in place of the
+    app's wait_for_first_paint, and return what the process printed.
+
+    ``wait_wrapper`` is the source of ``wrapper(wait, widget, *arguments)``, where ``wait`` is
+    the real function. The single-instance socket goes to a file in ``tmp_path``.
+    """
+    instance_name = str(tmp_path / "vp-desk")
+    return run_fresh(
         f"""
         import os
         import sys
 
-        # The single-instance socket goes to the private runtime folder, and is left there.
-        os.environ.pop("VP_DESK_INSTANCE_NAME", None)
-        os.environ.update(QT_QPA_PLATFORM="offscreen", XDG_RUNTIME_DIR={str(tmp_path)!r})
+        os.environ.update(QT_QPA_PLATFORM="offscreen", VP_DESK_INSTANCE_NAME={instance_name!r})
         import vp_desk.app
 
+{textwrap.indent(textwrap.dedent(wait_wrapper), " " * 8)}
         wait = vp_desk.app.wait_for_first_paint
-
-        def wait_then_report(widget, *arguments):
-            wait(widget, *arguments)
-            loaded = [name for name in {LIBRARIES!r} if name in sys.modules]
-            print(type(widget).__name__, widget.isVisible(), loaded, flush=True)
-            os._exit(0)
-
-        vp_desk.app.wait_for_first_paint = wait_then_report
-        vp_desk.app.main([])
+        vp_desk.app.wait_for_first_paint = lambda *arguments: wrapper(wait, *arguments)
+        print("exit", vp_desk.app.main([]), "vp_desk.session" in sys.modules)
         """
     )
 
+
+def test_window_paints_before_libraries_load(tmp_path: Path) -> None:
+    # The first paint ends the start here, before the session that reads the profile.
+    output = start_app(
+        tmp_path,
+        f"""
+        def wrapper(wait, widget, *arguments):
+            painted = wait(widget, *arguments)
+            loaded = [name for name in {LIBRARIES!r} if name in sys.modules]
+            print(type(widget).__name__, painted, loaded, flush=True)
+            os._exit(0)
+        """,
+    )
+
     assert output == "MainWindow True []"
+
+
+def test_window_closed_before_paint_ends_start(tmp_path: Path) -> None:
+    output = start_app(
+        tmp_path,
+        """
+        def wrapper(wait, widget, *arguments):
+            widget.close()
+            return wait(widget, *arguments)
+        """,
+    )
+
+    assert output == "exit 0 False"
 
 
 def test_email_rules_load_on_request() -> None:

@@ -1,0 +1,117 @@
+"""The window's start: waiting for its first paint, and screen pops that come before a search."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QEvent, QEventLoop, QObject, QTimer
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QWidget
+
+    from vp_desk.screen_pop import ScreenPopReason
+    from vp_desk.ui.link_events import LinkOpenFilter
+    from vp_desk.ui.main_window import MainWindow
+    from vp_desk.ui.single_instance import InstanceServer
+
+# The app imports this module before its window paints, so it imports only Qt.
+
+START_REPORT_VARIABLE = "VP_DESK_REPORT_START"
+"""With this set to 1, print "first-paint SECONDS" once the window has painted for the first
+time and "ready SECONDS" once its search bar and lists have, then exit at once. SECONDS is
+time.monotonic(), the system-wide CLOCK_MONOTONIC on Linux. The start-up benchmarks time the
+frozen app and the source checkout to these lines."""
+
+FIRST_PAINT_TIMEOUT_MS = 500
+"""The maximum wait for a first paint. A window that the system does not expose, such as one
+that starts minimized, may never paint, and the start goes on without it."""
+
+
+def wait_for_first_paint(widget: QWidget, timeout_ms: int = FIRST_PAINT_TIMEOUT_MS) -> bool:
+    """Run Qt's event loop until ``widget``, shown, has painted; return whether it did.
+
+    The wait ends after ``timeout_ms`` without a paint.
+    """
+    painted = False
+    loop = QEventLoop()
+
+    def end_painted() -> None:
+        nonlocal painted
+        painted = True
+        loop.quit()
+
+    watch = FirstPaintWatch(widget, end_painted)
+    widget.installEventFilter(watch)
+    timeout = QTimer(loop)
+    timeout.setSingleShot(True)
+    timeout.timeout.connect(loop.quit)
+    timeout.start(timeout_ms)
+    loop.exec()
+
+    widget.removeEventFilter(watch)
+    watch.deleteLater()
+    return painted
+
+
+class FirstPaintWatch(QObject):
+    """An event filter that calls ``then`` once its parent widget's first paint has ended."""
+
+    def __init__(self, widget: QObject, then: Callable[[], None]) -> None:
+        super().__init__(widget)
+        self._then = then
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if watched is self.parent() and event.type() == QEvent.Type.Paint:
+            watched.removeEventFilter(self)
+            # The children paint after the widget in the same pass, and a zero timer fires
+            # once that pass and its flush to the backing store are done.
+            QTimer.singleShot(0, self._then)
+        return False
+
+
+class HeldScreenPops(QObject):
+    """Screen pops that arrive before the window can search, kept until release().
+
+    The single-instance server replies to another vp-desk as soon as it listens, so a
+    request that arrives while the libraries load must wait for the window. Only the newest
+    lookup or rejection is kept, because each one replaces the one before on screen.
+    """
+
+    def __init__(self, server: InstanceServer | None, links: LinkOpenFilter | None) -> None:
+        super().__init__()
+        self._server = server
+        self._links = links
+        self._newest: Callable[[MainWindow], None] | None = None
+        self._activation = False
+        if server is not None:
+            server.lookup_requested.connect(self._hold_lookup)
+            server.lookup_rejected.connect(self._hold_rejection)
+            server.activation_requested.connect(self._hold_activation)
+        if links is not None:
+            links.link_opened.connect(self._hold_lookup)
+
+    def _hold_lookup(self, text: str) -> None:
+        self._newest = lambda window: window.handle_screen_pop(text)
+
+    def _hold_rejection(self, reason: ScreenPopReason) -> None:
+        self._newest = lambda window: window.show_rejected_screen_pop(reason)
+
+    def _hold_activation(self) -> None:
+        self._activation = True
+
+    def release(self, window: MainWindow) -> None:
+        """Stop holding, and show the newest screen pop in ``window``, which can search now."""
+        if self._server is not None:
+            self._server.lookup_requested.disconnect(self._hold_lookup)
+            self._server.lookup_rejected.disconnect(self._hold_rejection)
+            self._server.activation_requested.disconnect(self._hold_activation)
+        if self._links is not None:
+            self._links.link_opened.disconnect(self._hold_lookup)
+
+        if self._newest is not None:
+            self._newest(window)
+        elif self._activation:
+            window.bring_to_front()
+        self._newest = None
+        self._activation = False
