@@ -118,12 +118,15 @@ def main(argv: list[str] | None = None) -> int:
         return _start(arguments, early_logs)
     finally:
         if not early_logs.replayed:
-            # No session configured logging, as in a start that handed its request over.
-            if early_logs.records:
+            # No session configured logging, as in a start that failed to hand its request
+            # over. Its warnings go to the log, but loading the logging setup for the info
+            # records of a start that ends at once would cost more than they tell.
+            if early_logs.has_warnings():
                 from vp_desk.logs import configure_logging
 
-                configure_logging(debug=arguments.debug)
-            early_logs.replay()
+                early_logs.replay(lambda: configure_logging(debug=arguments.debug))
+            else:
+                early_logs.replay()
 
 
 def _start(arguments: argparse.Namespace, early_logs: EarlyLogRecords) -> int:
@@ -157,6 +160,9 @@ def _start(arguments: argparse.Namespace, early_logs: EarlyLogRecords) -> int:
         return 1
 
     held = HeldScreenPops(server, links)
+    if arguments.lookup is not None:
+        # Older than any request that a later start sends while this window loads.
+        held.add_lookup(arguments.lookup)
     try:
         window = MainWindow()
         window.show()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 
 class EarlyLogRecords(logging.Handler):
@@ -17,6 +18,7 @@ class EarlyLogRecords(logging.Handler):
         self.records: list[logging.LogRecord] = []
         self.replayed = False
         root = logging.getLogger()
+        self._previous_level = root.level
         root.addHandler(self)
         # Below WARNING, loggers drop records before they reach any handler.
         root.setLevel(logging.DEBUG if debug else logging.INFO)
@@ -24,11 +26,24 @@ class EarlyLogRecords(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         self.records.append(record)
 
-    def replay(self) -> None:
-        """Stop holding, and pass each held record to the handlers configured by now."""
+    def has_warnings(self) -> bool:
+        """Return whether a held record is a warning or worse."""
+        return any(record.levelno >= logging.WARNING for record in self.records)
+
+    def replay(self, configure: Callable[[], object] | None = None) -> None:
+        """Stop holding, call ``configure``, and pass each held record to the handlers then.
+
+        ``configure`` runs after this handler is gone, so that its own records go straight
+        to the handlers that it sets up.
+        """
         # Not release(), which logging.Handler calls after each record to free its lock.
-        logging.getLogger().removeHandler(self)
+        root = logging.getLogger()
+        root.removeHandler(self)
+        root.setLevel(self._previous_level)
         self.replayed = True
+        if configure is not None:
+            configure()
+
         for record in self.records:
             logger = logging.getLogger(record.name)
             if logger.isEnabledFor(record.levelno):

@@ -53,11 +53,10 @@ def run_session(
 ) -> int:
     """Open the profile in ``window``, shown and empty, and run until the agent quits.
 
-    The screen pops in ``held`` go to the window once it can search, and the log records in
-    ``early_logs`` to the log once logging is configured.
+    The screen pops in ``held``, the app's own --lookup included, go to the window once it
+    can search, and the log records in ``early_logs`` to the log once logging is configured.
     """
-    configure_logging(debug=arguments.debug)
-    early_logs.replay()
+    early_logs.replay(lambda: configure_logging(debug=arguments.debug))
     app.setApplicationVersion(__version__)
     return asyncio.run(
         _run(arguments, window, server, links, held), loop_factory=lambda: qasync.QEventLoop(app)
@@ -69,7 +68,7 @@ async def _run(
     window: MainWindow,
     server: InstanceServer | None,
     links: LinkOpenFilter | None,
-    held: HeldScreenPops | None,
+    held: HeldScreenPops,
 ) -> int:
     crash_reporter.install(asyncio.get_running_loop())
     profiles = demo_profiles(arguments.region) if arguments.demo else saved_profiles()
@@ -77,11 +76,10 @@ async def _run(
         profile_name: str | None = None
         while True:
             connection = await source.connection(profile_name, window)
-            if connection is None:
+            # Qt may deliver a close of the empty window only now, after the imports.
+            if connection is None or window.closed_before_opening:
                 return 0
             outcome = await _run_window(connection, source, arguments, window, server, links, held)
-            arguments.lookup = None
-            held = None
             if outcome.exit_code is not None:
                 return outcome.exit_code
             profile_name = outcome.next_profile
@@ -110,8 +108,8 @@ async def _run_window(
 ) -> WindowOutcome:
     """Open ``connection``'s profile in ``window`` and run it until it closes or hands over.
 
-    The screen pops in ``held``, which came while the window could not search, follow the
-    request of ``arguments``.
+    ``held`` passes on the newest screen pop that came while no window could search, and
+    holds those that come after this window has closed.
     """
     store = connection.open_offline_store()
     purging = asyncio.ensure_future(_purge_hourly(store))
@@ -160,12 +158,12 @@ async def _run_window(
         if arguments.query:
             window.search_bar.set_text(arguments.query)
             window.search_bar.submit()
-        if arguments.lookup:
-            window.handle_screen_pop(arguments.lookup)
         if held is not None:
             held.release(window)
         return await _until_done(window, source)
     finally:
+        if held is not None:
+            held.hold()
         if links is not None:
             links.link_opened.disconnect(window.handle_screen_pop)
         if server is not None:

@@ -15,6 +15,7 @@ from vp_desk.lookup import LookupService
 from vp_desk.sandbox.controls import RequestLogEntry, SandboxRequest
 from vp_desk.sandbox.data import Dataset
 from vp_desk.sandbox.server import SandboxServer
+from vp_desk.screen_pop import ScreenPopReason
 from vp_desk.ui.controller import LookupController
 from vp_desk.ui.customer_table import CustomerColumn
 from vp_desk.ui.main_window import MainWindow
@@ -110,3 +111,17 @@ def test_lookup_works_after_fifty_superseded_searches(
 
     assert race_window.selected_customer() == customer
     qtbot.waitUntil(lambda: all_aborted(slow_server, superseded), timeout=WAIT_MS)
+
+
+def test_rejected_screen_pop_aborts_running_search(
+    qtbot: QtBot, race_window: MainWindow, slow_server: SandboxServer
+) -> None:
+    type_searches(qtbot, race_window, ["williams"])
+
+    race_window.show_rejected_screen_pop(ScreenPopReason.CONTROL_CHARACTER)
+
+    qtbot.waitUntil(lambda: all_aborted(slow_server, ["williams"]), timeout=WAIT_MS)
+    with qtbot.assertNotEmitted(race_window.controller.page_loaded, wait=200):
+        pass
+    assert race_window.table_model.rowCount() == 0
+    assert race_window.message_bar.isVisible()

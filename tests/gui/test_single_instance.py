@@ -452,27 +452,42 @@ def test_newest_held_lookup_reaches_window(
     qtbot: QtBot, server: InstanceServer, window: MainWindow, customers: list[Customer]
 ) -> None:
     held = HeldScreenPops(server, None)
-    for text in ("first-caller@example.com", customers[0].email):
-        exchange(qtbot, server.name, encode_message({"version": 1, "request": text}))
+    held.add_lookup("own-lookup@example.com")
+    exchange(qtbot, server.name, encode_message({"version": 1, "request": customers[0].email}))
 
     with qtbot.waitSignal(window.cart_shown, timeout=WAIT_MS):
         held.release(window)
 
     assert window.selected_customer() == customers[0]
-    # Later requests go to the window's own connections, which the app makes at release.
-    with qtbot.assertNotEmitted(window.failure_shown, wait=100):
-        exchange(qtbot, server.name, encode_message({"version": 1, "request": "late"}))
+
+
+def test_released_holder_keeps_nothing(
+    qtbot: QtBot, server: InstanceServer, window: MainWindow, customers: list[Customer]
+) -> None:
+    held = HeldScreenPops(server, None)
+    held.add_lookup(customers[0].email)
+    with qtbot.waitSignal(window.cart_shown, timeout=WAIT_MS):
+        held.release(window)
+
+    exchange(qtbot, server.name, encode_message({"version": 1, "request": "late"}))
+    with qtbot.assertNotEmitted(window.failure_shown, wait=300):
+        held.hold()
+        held.release(window)
+
     assert window.search_bar.edit.text() == customers[0].email
 
 
-def test_held_rejection_reaches_window(
-    qtbot: QtBot, server: InstanceServer, window: MainWindow
+def test_held_rejection_replaces_older_lookup(
+    qtbot: QtBot, server: InstanceServer, window: MainWindow, customers: list[Customer]
 ) -> None:
     held = HeldScreenPops(server, None)
-    message = encode_message({"version": 1, "rejected": "too_long"})
-    exchange(qtbot, server.name, message)
+    held.add_lookup(customers[0].email)
+    exchange(qtbot, server.name, encode_message({"version": 1, "rejected": "too_long"}))
 
     with qtbot.waitSignal(window.failure_shown, timeout=WAIT_MS) as blocker:
         held.release(window)
 
     assert str(blocker.args[0]).startswith("The phone system sent a lookup over 1,000 characters.")
+    with qtbot.assertNotEmitted(window.cart_shown, wait=500):
+        pass
+    assert window.selected_customer() is None

@@ -56,7 +56,7 @@ def start_app(tmp_path: Path, wait_wrapper: str) -> str:
     app's wait_for_first_paint, and return what the process printed.
 
     ``wait_wrapper`` is the source of ``wrapper(wait, widget, *arguments)``, where ``wait`` is
-    the real function. The single-instance socket goes to a file in ``tmp_path``.
+    the real function. The single-instance socket and the log folder are in ``tmp_path``.
     """
     instance_name = str(tmp_path / "vp-desk")
     return run_fresh(
@@ -64,7 +64,11 @@ def start_app(tmp_path: Path, wait_wrapper: str) -> str:
         import os
         import sys
 
-        os.environ.update(QT_QPA_PLATFORM="offscreen", VP_DESK_INSTANCE_NAME={instance_name!r})
+        os.environ.update(
+            QT_QPA_PLATFORM="offscreen",
+            VP_DESK_INSTANCE_NAME={instance_name!r},
+            XDG_STATE_HOME={str(tmp_path / "state")!r},
+        )
         import vp_desk.app
 
 {textwrap.indent(textwrap.dedent(wait_wrapper), " " * 8)}
@@ -102,6 +106,8 @@ def test_window_closed_before_paint_ends_start(tmp_path: Path) -> None:
     )
 
     assert output == "exit 0 False"
+    # Its records are info lines only, which do not justify loading the logging setup.
+    assert not (tmp_path / "state").exists()
 
 
 def test_email_rules_load_on_request() -> None:

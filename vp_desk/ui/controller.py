@@ -116,6 +116,11 @@ class LookupController(QObject):
             self._search_task, self._load_page(search_term, offset, page_size)
         )
 
+    def cancel_search(self) -> None:
+        """Cancel the running search or page load, whose result must no longer appear."""
+        if self._search_task is not None and not self._search_task.done():
+            self._search_task.cancel()
+
     def set_list_options(
         self,
         filters: ListFilters,

@@ -354,7 +354,9 @@ class MainWindow(QMainWindow):
 
         logger.info("Rejected a screen pop: %s", error.reason.value)
         # A new call is on the line, so the last caller's record must not stay on screen
-        # where it could pass for the new caller's.
+        # where it could pass for the new caller's, nor arrive from a search still running.
+        self.controller.cancel_search()
+        self._end_search()
         self.search_bar.clear()
         self._show_customers([], None)
         self.show_failure(screen_pop_message(error, self.search_bar.default_region))

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import getpass
-import hashlib
-import json
 import logging
 import os
 import re
@@ -12,6 +10,7 @@ import stat
 import struct
 import sys
 import time
+import zlib
 from collections.abc import Callable, Mapping
 from enum import Enum
 from typing import TYPE_CHECKING, NamedTuple
@@ -68,14 +67,17 @@ class MessageError(ValueError):
 def default_server_name() -> str:
     """Return the name that the running vp-desk of this user listens on.
 
-    The name contains the user name and a hash of the user id, user name and Windows
-    domain, so that two users never share it. On Unix it is a path in $XDG_RUNTIME_DIR when
-    that folder is private to the user; otherwise Qt puts the socket in the temporary folder.
+    The name contains the user name and a checksum of the user id, user name and Windows
+    domain, so that two users of one machine do not share it. On Unix it is a path in
+    $XDG_RUNTIME_DIR when that folder is private to the user; otherwise Qt puts the socket in
+    the temporary folder.
     """
     user = _user_name()
     uid = os.getuid() if sys.platform != "win32" else -1
     identity = "\0".join((str(uid), user, os.environ.get("USERDOMAIN", "")))
-    digest = hashlib.sha256(identity.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+    # CRC-32 rather than a cryptographic hash: the name is no secret, the server checks who
+    # owns the socket, and hashlib would load OpenSSL, about 3 ms, before the window paints.
+    digest = f"{zlib.crc32(identity.encode('utf-8', 'surrogatepass')):08x}"
     readable_user = re.sub(r"[^A-Za-z0-9_-]", "_", user)[:24] or "user"
     name = f"vp-desk-{readable_user}-{digest}"
 
@@ -88,6 +90,9 @@ def default_server_name() -> str:
 
 def encode_message(payload: Mapping[str, object]) -> bytes:
     """Frame ``payload`` as a length-prefixed JSON message. Raises MessageError when too big."""
+    # A start that finds no running vp-desk sends nothing, and its window paints without json.
+    import json
+
     body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     if len(body) > MAX_MESSAGE_BYTES:
         raise MessageError(f"{len(body)} bytes, the maximum is {MAX_MESSAGE_BYTES}")
@@ -149,6 +154,8 @@ def decode_reply(body: bytes) -> bool:
 
 
 def _decode_object(body: bytes) -> dict[str, object]:
+    import json
+
     def reject_duplicates(pairs: list[tuple[str, object]]) -> dict[str, object]:
         keys = [key for key, _ in pairs]
         if len(set(keys)) != len(keys):
@@ -413,7 +420,6 @@ def send_rejection_to_running_instance(
 
 
 def _send(payload: Mapping[str, object], timeout_ms: int, name: str | None) -> bool:
-    message = encode_message(payload)
     server_name = name or default_server_name()
     if not _socket_owned_by_user(server_name):
         logger.warning("The single-instance socket belongs to another user; not using it")
@@ -426,7 +432,7 @@ def _send(payload: Mapping[str, object], timeout_ms: int, name: str | None) -> b
         if not socket.waitForConnected(_remaining_ms(deadline)):
             logger.info("No running vp-desk accepted the connection: %s", socket.errorString())
             return False
-        socket.write(message)
+        socket.write(encode_message(payload))
         while socket.bytesToWrite() > 0:
             if not socket.waitForBytesWritten(_remaining_ms(deadline)):
                 logger.warning("The request could not be sent: %s", socket.errorString())

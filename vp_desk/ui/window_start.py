@@ -71,47 +71,59 @@ class FirstPaintWatch(QObject):
 
 
 class HeldScreenPops(QObject):
-    """Screen pops that arrive before the window can search, kept until release().
+    """Screen pops that arrive while no window can search, kept until release().
 
     The single-instance server replies to another vp-desk as soon as it listens, so a
-    request that arrives while the libraries load must wait for the window. Only the newest
-    lookup or rejection is kept, because each one replaces the one before on screen.
+    request that arrives while the libraries load, or while the next profile opens, must
+    wait for the window. Only the newest lookup or rejection is kept, because each one
+    replaces the one before on screen. It holds from its creation on.
     """
 
     def __init__(self, server: InstanceServer | None, links: LinkOpenFilter | None) -> None:
         super().__init__()
         self._server = server
         self._links = links
+        self._holding = False
         self._newest: Callable[[MainWindow], None] | None = None
         self._activation = False
-        if server is not None:
-            server.lookup_requested.connect(self._hold_lookup)
-            server.lookup_rejected.connect(self._hold_rejection)
-            server.activation_requested.connect(self._hold_activation)
-        if links is not None:
-            links.link_opened.connect(self._hold_lookup)
+        self.hold()
 
-    def _hold_lookup(self, text: str) -> None:
+    def hold(self) -> None:
+        """Keep the screen pops that arrive from now on; holding twice changes nothing."""
+        if self._holding:
+            return
+        self._holding = True
+        if self._server is not None:
+            self._server.lookup_requested.connect(self.add_lookup)
+            self._server.lookup_rejected.connect(self._add_rejection)
+            self._server.activation_requested.connect(self._add_activation)
+        if self._links is not None:
+            self._links.link_opened.connect(self.add_lookup)
+
+    def add_lookup(self, text: str) -> None:
+        """Keep ``text``, such as the app's own --lookup, as the newest screen pop."""
         self._newest = lambda window: window.handle_screen_pop(text)
 
-    def _hold_rejection(self, reason: ScreenPopReason) -> None:
+    def _add_rejection(self, reason: ScreenPopReason) -> None:
         self._newest = lambda window: window.show_rejected_screen_pop(reason)
 
-    def _hold_activation(self) -> None:
+    def _add_activation(self) -> None:
         self._activation = True
 
     def release(self, window: MainWindow) -> None:
         """Stop holding, and show the newest screen pop in ``window``, which can search now."""
-        if self._server is not None:
-            self._server.lookup_requested.disconnect(self._hold_lookup)
-            self._server.lookup_rejected.disconnect(self._hold_rejection)
-            self._server.activation_requested.disconnect(self._hold_activation)
-        if self._links is not None:
-            self._links.link_opened.disconnect(self._hold_lookup)
+        if self._holding:
+            self._holding = False
+            if self._server is not None:
+                self._server.lookup_requested.disconnect(self.add_lookup)
+                self._server.lookup_rejected.disconnect(self._add_rejection)
+                self._server.activation_requested.disconnect(self._add_activation)
+            if self._links is not None:
+                self._links.link_opened.disconnect(self.add_lookup)
 
-        if self._newest is not None:
-            self._newest(window)
-        elif self._activation:
+        newest, activation = self._newest, self._activation
+        self._newest, self._activation = None, False
+        if newest is not None:
+            newest(window)
+        elif activation:
             window.bring_to_front()
-        self._newest = None
-        self._activation = False
