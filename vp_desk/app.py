@@ -86,13 +86,29 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
     arguments = parser.parse_args(argv)
 
     # Real customer data on a command line would stay in the shell history and in ps.
-    if (arguments.query or arguments.region) and not arguments.demo:
+    if (arguments.query is not None or arguments.region) and not arguments.demo:
         parser.error("--query and --region are for demo mode: add --demo")
-    if arguments.screenshot and not arguments.query:
+    if arguments.query is not None and not arguments.query.strip():
+        parser.error("--query is empty: give the text to search for, such as --query rossi")
+    if arguments.screenshot is not None and not arguments.query:
         parser.error("--screenshot needs --query TEXT")
+    if arguments.screenshot is not None:
+        problem = _screenshot_problem(arguments.screenshot)
+        if problem is not None:
+            parser.error(problem)
     if arguments.region and not _is_known_region(arguments.region):
         parser.error(f"--region {arguments.region} is not a known region code, such as GB or US")
     return arguments
+
+
+def _screenshot_problem(path: str) -> str | None:
+    """Return why a smoke run could not save its screenshot to ``path``, or None."""
+    if not path.lower().endswith(".png"):
+        return f"--screenshot {path} must name a .png file, such as window.png"
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        return f"--screenshot {path}: the folder {folder} does not exist; choose one that does"
+    return None
 
 
 def _is_known_region(region: str) -> bool:

@@ -293,7 +293,11 @@ async def _take_screenshot(window: MainWindow, query: str, path: str) -> int:
     # Let Qt lay out and paint the new rows before grabbing the window.
     await asyncio.sleep(0.2)
     if not window.grab().save(path, "PNG"):
-        print(f"vp-desk: could not write the screenshot to {path}", file=sys.stderr)
+        print(
+            f"vp-desk: could not write the screenshot to {path}; check that its folder is "
+            "writable and the disk is not full",
+            file=sys.stderr,
+        )
         return 1
     print(f"vp-desk: saved {path}")
     return 0

@@ -8,6 +8,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+import pytest
+
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
@@ -68,6 +70,29 @@ def test_screenshot_needs_query(tmp_path: Path) -> None:
 
     assert result.returncode == 2
     assert "--screenshot needs --query" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--query", " ", "--screenshot", "window.png"], "--query is empty"),
+        (["--query", "rossi", "--screenshot", "window.jpg"], "must name a .png file"),
+        (["--query", "rossi", "--screenshot", "missing/window.png"], "does not exist"),
+    ],
+    ids=["empty query", "not png", "no folder"],
+)
+def test_smoke_arguments_are_checked_first(
+    tmp_path: Path, arguments: list[str], message: str
+) -> None:
+    paths = [
+        str(tmp_path / part) if part.endswith((".png", ".jpg")) else part for part in arguments
+    ]
+
+    result = run_app("--demo", *paths)
+
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert not list(tmp_path.iterdir())
 
 
 def test_version_prints_package_version() -> None:
