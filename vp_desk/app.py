@@ -22,7 +22,7 @@ from vp_desk.ui.single_instance import (
 )
 from vp_desk.ui.window_start import (
     START_REPORT_VARIABLE,
-    HeldScreenPops,
+    ScreenPopRouter,
     wait_for_first_paint,
 )
 
@@ -30,9 +30,10 @@ if TYPE_CHECKING:
     from vp_desk.screen_pop import ScreenPopError
     from vp_desk.ui.link_events import LinkOpenFilter
 
-# Everything this module imports is Qt or the standard library's lighter modules, so that
-# the window paints about as soon as a bare Qt window would. vp_desk.session, imported once
-# it has painted, loads pydantic, httpx, the keyring and the rest.
+# Everything this module imports is Qt, the standard library's lighter modules or vp-desk's
+# own Qt-only helpers, so that the window paints about as soon as a bare Qt window would.
+# vp_desk.session, imported once it has painted, loads pydantic, httpx, the keyring and the
+# rest.
 
 
 class _VersionAction(argparse.Action):
@@ -175,10 +176,10 @@ def _start(arguments: argparse.Namespace, early_logs: EarlyLogRecords) -> int:
         print("vp-desk: another vp-desk is running but does not respond.", file=sys.stderr)
         return 1
 
-    held = HeldScreenPops(server, links)
+    screen_pops = ScreenPopRouter(server, links)
     if arguments.lookup is not None:
         # Older than any request that a later start sends while this window loads.
-        held.add_lookup(arguments.lookup)
+        screen_pops.add_lookup(arguments.lookup)
     try:
         window = MainWindow()
         window.show()
@@ -195,9 +196,7 @@ def _start(arguments: argparse.Namespace, early_logs: EarlyLogRecords) -> int:
         # The libraries load only now that the window is on screen.
         from vp_desk.session import run_session
 
-        return run_session(
-            app, window, arguments, server=server, links=links, held=held, early_logs=early_logs
-        )
+        return run_session(app, window, arguments, screen_pops=screen_pops, early_logs=early_logs)
     finally:
         if server is not None:
             server.close()

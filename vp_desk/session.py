@@ -24,7 +24,6 @@ from vp_desk.lookup import LookupService
 from vp_desk.offline import OfflineStore
 from vp_desk.ui.controller import LookupController, RetryNotifier
 from vp_desk.ui.crash_dialog import crash_reporter
-from vp_desk.ui.link_events import LinkOpenFilter
 from vp_desk.ui.main_window import MainWindow
 from vp_desk.ui.privacy import PrivacyOptions
 from vp_desk.ui.profile_sources import (
@@ -33,8 +32,7 @@ from vp_desk.ui.profile_sources import (
     demo_profiles,
     saved_profiles,
 )
-from vp_desk.ui.single_instance import InstanceServer
-from vp_desk.ui.window_start import START_REPORT_VARIABLE, FirstPaintWatch, HeldScreenPops
+from vp_desk.ui.window_start import START_REPORT_VARIABLE, FirstPaintWatch, ScreenPopRouter
 
 SMOKE_TIMEOUT_SECONDS = 30.0
 PURGE_INTERVAL_SECONDS = 3600.0
@@ -46,29 +44,25 @@ def run_session(
     window: MainWindow,
     arguments: argparse.Namespace,
     *,
-    server: InstanceServer | None,
-    links: LinkOpenFilter | None,
-    held: HeldScreenPops,
+    screen_pops: ScreenPopRouter,
     early_logs: EarlyLogRecords,
 ) -> int:
     """Open the profile in ``window``, shown and empty, and run until the agent quits.
 
-    The screen pops in ``held``, the app's own --lookup included, go to the window once it
-    can search, and the log records in ``early_logs`` to the log once logging is configured.
+    ``screen_pops`` sends the screen pops, the app's own --lookup included, to the window
+    that can search, and ``early_logs`` passes its records on once logging is configured.
     """
     early_logs.replay(lambda: configure_logging(debug=arguments.debug))
     app.setApplicationVersion(__version__)
     return asyncio.run(
-        _run(arguments, window, server, links, held), loop_factory=lambda: qasync.QEventLoop(app)
+        _run(arguments, window, screen_pops), loop_factory=lambda: qasync.QEventLoop(app)
     )
 
 
 async def _run(
     arguments: argparse.Namespace,
     window: MainWindow,
-    server: InstanceServer | None,
-    links: LinkOpenFilter | None,
-    held: HeldScreenPops,
+    screen_pops: ScreenPopRouter,
 ) -> int:
     crash_reporter.install(asyncio.get_running_loop())
     profiles = demo_profiles(arguments.region) if arguments.demo else saved_profiles()
@@ -79,7 +73,7 @@ async def _run(
             # Qt may deliver a close of the empty window only now, after the imports.
             if connection is None or window.closed_before_opening:
                 return 0
-            outcome = await _run_window(connection, source, arguments, window, server, links, held)
+            outcome = await _run_window(connection, source, arguments, window, screen_pops)
             if outcome.exit_code is not None:
                 return outcome.exit_code
             profile_name = outcome.next_profile
@@ -102,14 +96,12 @@ async def _run_window(
     source: ProfileSource,
     arguments: argparse.Namespace,
     window: MainWindow,
-    server: InstanceServer | None,
-    links: LinkOpenFilter | None = None,
-    held: HeldScreenPops | None = None,
+    screen_pops: ScreenPopRouter | None = None,
 ) -> WindowOutcome:
     """Open ``connection``'s profile in ``window`` and run it until it closes or hands over.
 
-    ``held`` passes on the newest screen pop that came while no window could search, and
-    holds those that come after this window has closed.
+    ``screen_pops`` sends screen pops to this window while it is open, and keeps them again
+    once it closes.
     """
     store = connection.open_offline_store()
     purging = asyncio.ensure_future(_purge_hourly(store))
@@ -144,13 +136,6 @@ async def _run_window(
     try:
         _after_first_paint(window.content(), client)
         window.show()
-        # Connected before any branch, so that the clean-up below always has them to undo.
-        if server is not None:
-            server.lookup_requested.connect(window.handle_screen_pop)
-            server.lookup_rejected.connect(window.show_rejected_screen_pop)
-            server.activation_requested.connect(window.bring_to_front)
-        if links is not None:
-            links.link_opened.connect(window.handle_screen_pop)
 
         if arguments.screenshot:
             code = await _take_screenshot(window, arguments.query, arguments.screenshot)
@@ -158,18 +143,12 @@ async def _run_window(
         if arguments.query:
             window.search_bar.set_text(arguments.query)
             window.search_bar.submit()
-        if held is not None:
-            held.release(window)
+        if screen_pops is not None:
+            screen_pops.deliver_to(window)
         return await _until_done(window, source)
     finally:
-        if held is not None:
-            held.hold()
-        if links is not None:
-            links.link_opened.disconnect(window.handle_screen_pop)
-        if server is not None:
-            server.lookup_requested.disconnect(window.handle_screen_pop)
-            server.lookup_rejected.disconnect(window.show_rejected_screen_pop)
-            server.activation_requested.disconnect(window.bring_to_front)
+        if screen_pops is not None:
+            screen_pops.hold()
         window.hide()
         purging.cancel()
         await controller.aclose()

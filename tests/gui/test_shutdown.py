@@ -48,7 +48,7 @@ def test_close_during_requests_stops_within_limit(
     connection = asyncio.ensure_future(source.connection(None))
     qtbot.waitUntil(connection.done, timeout=WAIT_MS)
     running = asyncio.ensure_future(
-        _run_window(connection.result(), source, arguments, MainWindow(), None)
+        _run_window(connection.result(), source, arguments, MainWindow())
     )
     qtbot.waitUntil(lambda: find_window() is not None, timeout=WAIT_MS)
     window = find_window()

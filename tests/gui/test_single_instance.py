@@ -34,7 +34,7 @@ from vp_desk.ui.single_instance import (
     encode_message,
     send_to_running_instance,
 )
-from vp_desk.ui.window_start import HeldScreenPops
+from vp_desk.ui.window_start import ScreenPopRouter
 
 ROOT = Path(__file__).resolve().parents[2]
 WAIT_MS = 10_000
@@ -451,41 +451,52 @@ def test_server_listens_in_runtime_dir(qtbot: QtBot, monkeypatch: pytest.MonkeyP
 def test_newest_held_lookup_reaches_window(
     qtbot: QtBot, server: InstanceServer, window: MainWindow, customers: list[Customer]
 ) -> None:
-    held = HeldScreenPops(server, None)
-    held.add_lookup("own-lookup@example.com")
+    router = ScreenPopRouter(server, None)
+    router.add_lookup("own-lookup@example.com")
     exchange(qtbot, server.name, encode_message({"version": 1, "request": customers[0].email}))
 
     with qtbot.waitSignal(window.cart_shown, timeout=WAIT_MS):
-        held.release(window)
+        router.deliver_to(window)
 
     assert window.selected_customer() == customers[0]
 
 
-def test_released_holder_keeps_nothing(
+def test_router_passes_later_requests_at_once(
     qtbot: QtBot, server: InstanceServer, window: MainWindow, customers: list[Customer]
 ) -> None:
-    held = HeldScreenPops(server, None)
-    held.add_lookup(customers[0].email)
+    router = ScreenPopRouter(server, None)
+    router.deliver_to(window)
+
     with qtbot.waitSignal(window.cart_shown, timeout=WAIT_MS):
-        held.release(window)
+        exchange(qtbot, server.name, encode_message({"version": 1, "request": customers[1].email}))
 
-    exchange(qtbot, server.name, encode_message({"version": 1, "request": "late"}))
-    with qtbot.assertNotEmitted(window.failure_shown, wait=300):
-        held.hold()
-        held.release(window)
+    assert window.selected_customer() == customers[1]
 
-    assert window.search_bar.edit.text() == customers[0].email
+
+def test_router_holds_while_window_closes(
+    qtbot: QtBot, server: InstanceServer, window: MainWindow, customers: list[Customer]
+) -> None:
+    router = ScreenPopRouter(server, None)
+    router.deliver_to(window)
+    router.hold()
+
+    with qtbot.assertNotEmitted(window.cart_shown, wait=300):
+        exchange(qtbot, server.name, encode_message({"version": 1, "request": customers[1].email}))
+    with qtbot.waitSignal(window.cart_shown, timeout=WAIT_MS):
+        router.deliver_to(window)
+
+    assert window.selected_customer() == customers[1]
 
 
 def test_held_rejection_replaces_older_lookup(
     qtbot: QtBot, server: InstanceServer, window: MainWindow, customers: list[Customer]
 ) -> None:
-    held = HeldScreenPops(server, None)
-    held.add_lookup(customers[0].email)
+    router = ScreenPopRouter(server, None)
+    router.add_lookup(customers[0].email)
     exchange(qtbot, server.name, encode_message({"version": 1, "rejected": "too_long"}))
 
     with qtbot.waitSignal(window.failure_shown, timeout=WAIT_MS) as blocker:
-        held.release(window)
+        router.deliver_to(window)
 
     assert str(blocker.args[0]).startswith("The phone system sent a lookup over 1,000 characters.")
     with qtbot.assertNotEmitted(window.cart_shown, wait=500):

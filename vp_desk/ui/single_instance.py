@@ -75,8 +75,8 @@ def default_server_name() -> str:
     user = _user_name()
     uid = os.getuid() if sys.platform != "win32" else -1
     identity = "\0".join((str(uid), user, os.environ.get("USERDOMAIN", "")))
-    # CRC-32 rather than a cryptographic hash: the name is no secret, the server checks who
-    # owns the socket, and hashlib would load OpenSSL, about 3 ms, before the window paints.
+    # CRC-32 rather than a cryptographic hash: the name is no secret, a sender checks who owns
+    # the socket, and hashlib would load OpenSSL, about 3 ms, before the window paints.
     digest = f"{zlib.crc32(identity.encode('utf-8', 'surrogatepass')):08x}"
     readable_user = re.sub(r"[^A-Za-z0-9_-]", "_", user)[:24] or "user"
     name = f"vp-desk-{readable_user}-{digest}"

@@ -70,60 +70,56 @@ class FirstPaintWatch(QObject):
         return False
 
 
-class HeldScreenPops(QObject):
-    """Screen pops that arrive while no window can search, kept until release().
+class ScreenPopRouter(QObject):
+    """Passes screen pops to the window that can search, and keeps the newest while none can.
 
     The single-instance server replies to another vp-desk as soon as it listens, so a
     request that arrives while the libraries load, or while the next profile opens, must
     wait for the window. Only the newest lookup or rejection is kept, because each one
-    replaces the one before on screen. It holds from its creation on.
+    replaces the one before on screen. A new router keeps what arrives until deliver_to().
     """
 
     def __init__(self, server: InstanceServer | None, links: LinkOpenFilter | None) -> None:
         super().__init__()
-        self._server = server
-        self._links = links
-        self._holding = False
+        self._window: MainWindow | None = None
         self._newest: Callable[[MainWindow], None] | None = None
         self._activation = False
-        self.hold()
-
-    def hold(self) -> None:
-        """Keep the screen pops that arrive from now on; holding twice changes nothing."""
-        if self._holding:
-            return
-        self._holding = True
-        if self._server is not None:
-            self._server.lookup_requested.connect(self.add_lookup)
-            self._server.lookup_rejected.connect(self._add_rejection)
-            self._server.activation_requested.connect(self._add_activation)
-        if self._links is not None:
-            self._links.link_opened.connect(self.add_lookup)
+        if server is not None:
+            server.lookup_requested.connect(self.add_lookup)
+            server.lookup_rejected.connect(self._add_rejection)
+            server.activation_requested.connect(self._add_activation)
+        if links is not None:
+            links.link_opened.connect(self.add_lookup)
 
     def add_lookup(self, text: str) -> None:
-        """Keep ``text``, such as the app's own --lookup, as the newest screen pop."""
-        self._newest = lambda window: window.handle_screen_pop(text)
+        """Look ``text`` up, such as the app's own --lookup, now or once a window can."""
+        self._route(lambda window: window.handle_screen_pop(text))
 
     def _add_rejection(self, reason: ScreenPopReason) -> None:
-        self._newest = lambda window: window.show_rejected_screen_pop(reason)
+        self._route(lambda window: window.show_rejected_screen_pop(reason))
 
     def _add_activation(self) -> None:
-        self._activation = True
+        if self._window is not None:
+            self._window.bring_to_front()
+        else:
+            self._activation = True
 
-    def release(self, window: MainWindow) -> None:
-        """Stop holding, and show the newest screen pop in ``window``, which can search now."""
-        if self._holding:
-            self._holding = False
-            if self._server is not None:
-                self._server.lookup_requested.disconnect(self.add_lookup)
-                self._server.lookup_rejected.disconnect(self._add_rejection)
-                self._server.activation_requested.disconnect(self._add_activation)
-            if self._links is not None:
-                self._links.link_opened.disconnect(self.add_lookup)
+    def _route(self, show: Callable[[MainWindow], None]) -> None:
+        if self._window is not None:
+            show(self._window)
+        else:
+            self._newest = show
 
+    def deliver_to(self, window: MainWindow) -> None:
+        """Show the newest kept screen pop in ``window``, and each later one as it comes."""
+        self._window = window
         newest, activation = self._newest, self._activation
         self._newest, self._activation = None, False
         if newest is not None:
             newest(window)
         elif activation:
             window.bring_to_front()
+
+    def hold(self) -> None:
+        """Keep screen pops again, because the window is closing."""
+        self._window = None
